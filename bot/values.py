@@ -1,0 +1,72 @@
+"""Pure values passed between the stages: hits from retrieval, citations and answers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Hit:
+    """One retrieved sentence-level piece of a document, with its place in the source file."""
+
+    id: str
+    text: str
+    source: str
+    start: int
+    end: int
+    section: str | None = None
+    kind: str = "text"
+    score: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Hit:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+@dataclass
+class Citation:
+    """A quote from a source file: `quote` equals `text[start:end]` with whitespace ignored."""
+
+    n: int
+    source: str
+    section: str | None
+    quote: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Citation:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass
+class Answer:
+    """What the bot says: the text with `[n]` markers, whether it refused, and the cited quotes."""
+
+    answer: str
+    refused: bool = False
+    citations: list[Citation] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "timings_ms": dict(self.timings_ms),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Answer:
+        return cls(
+            answer=data["answer"],
+            refused=bool(data.get("refused", False)),
+            citations=[Citation.from_dict(c) for c in data.get("citations", [])],
+            timings_ms=dict(data.get("timings_ms", {})),
+        )
