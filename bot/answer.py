@@ -1,0 +1,179 @@
+"""Extractive answering: pick the one to three clauses of the retrieved sentences that answer
+the question, fact first, each to be cited by its exact span in the source file."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.text import content_terms, normalize, numbers, years
+from index.chunk import Chunk
+
+CLAUSE_END = re.compile(r"[，,：:；;。！？!?…]+[”’」』）)》]*")
+QUANTITY = re.compile(r"多少|几|百分|比例|比重|多大|多高|多快|多长|规模|数量|总量|增长|增速|达到|提高到|目标|数据|how many|how much|percent|rate")
+MIN_ANSWER_CHARS = 16
+MAX_ANSWER_CHARS = 150
+TOO_SHORT = 8
+MAX_SPANS = 3
+
+
+@dataclass
+class Span:
+    """A contiguous piece `chunk.text[i:j]` chosen for the answer."""
+
+    chunk: Chunk
+    i: int
+    j: int
+    score: float = 0.0
+    matched: set[str] = field(default_factory=set)
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text[self.i : self.j]
+
+
+@dataclass
+class Query:
+    """What the answerer looks for: weighted content terms, years, numbers, whether a quantity."""
+
+    terms: dict[str, float]
+    years: list[str]
+    numbers: list[str]
+    wants_quantity: bool
+
+    @classmethod
+    def build(cls, primary: str, secondary: str, idf) -> Query:
+        """Terms of the question weigh fully; those of the question it follows up, 0.3."""
+
+        def weigh(term: str) -> float:
+            return max(idf(term), 1.0) * (1.5 if len(term) >= 3 else 1.0)
+
+        ys = years(primary)
+        own = [t for t in content_terms(primary) if not re.fullmatch(r"[\d.%]+", t)]
+        if not ys and not own and secondary:
+            ys = years(secondary)
+        nums = [n for n in numbers(primary) if n not in ys and not _is_year_part(n, primary)]
+        weights = {t: weigh(t) for t in own}
+        for term in content_terms(secondary) if secondary else []:
+            if not re.fullmatch(r"[\d.%]+", term) and term not in weights:
+                weights[term] = 0.3 * weigh(term)
+        text = normalize(primary + " " + secondary)
+        return cls(weights, ys, nums, bool(QUANTITY.search(text)))
+
+
+def _is_year_part(number: str, text: str) -> bool:
+    return f"{number}年" in text and len(number) == 4
+
+
+def clause_bounds(text: str) -> list[tuple[int, int]]:
+    """(i, j) of each clause, without the punctuation that ends it."""
+    out, begin = [], 0
+    for match in CLAUSE_END.finditer(text):
+        stop = match.start()
+        closers = match.group().lstrip("，,：:；;。！？!?…")
+        if closers:
+            stop = match.end()
+        if stop > begin:
+            out.append((begin, stop))
+        begin = match.end()
+    if begin < len(text):
+        out.append((begin, len(text)))
+    return [(i, j) for i, j in out if text[i:j].strip()]
+
+
+def score_text(text: str, context: str, query: Query) -> tuple[float, set[str]]:
+    """How well a clause (inside its sentence `context`) matches the query."""
+    norm, ctx = normalize(text), normalize(context)
+    score, matched = 0.0, set()
+    for term, weight in query.terms.items():
+        if term in norm:
+            score += weight
+            matched.add(term)
+        elif term in ctx:
+            score += 0.3 * weight
+    clause_years = set(years(text))
+    for y in query.years:
+        if y in clause_years:
+            score += 4.0
+            matched.add(y)
+        elif y in ctx:
+            score += 1.0
+    if query.years and clause_years - set(query.years):
+        score -= 3.0
+    for n in query.numbers:
+        if n in numbers(norm):
+            score += 3.0
+            matched.add(n)
+    if query.wants_quantity and re.search(r"\d", text):
+        score += 1.5
+    return score, matched
+
+
+def select_spans(query: Query, chunks: list[Chunk]) -> list[Span]:
+    """The best clauses for the query among the ranked chunks, extended to read as a fact."""
+    candidates: list[Span] = []
+    for rank, chunk in enumerate(chunks):
+        if chunk.kind in ("title", "subtitle", "heading", "byline"):
+            continue
+        prior = 1.0 / (rank + 2)
+        for i, j in clause_bounds(chunk.text):
+            score, matched = score_text(chunk.text[i:j], chunk.text, query)
+            candidates.append(Span(chunk, i, j, score + prior, matched))
+    if not candidates:
+        return []
+    candidates.sort(key=lambda s: -s.score)
+    chosen = [_extend(candidates[0], query)]
+    covered = set(chosen[0].matched) | _context_terms(chosen[0], query)
+    wanted = set(query.terms) | set(query.years)
+    for cand in candidates[1:]:
+        if len(chosen) >= MAX_SPANS or covered >= wanted:
+            break
+        new = cand.matched - covered
+        if not new or cand.score < 0.5 * chosen[0].score or _overlaps(cand, chosen):
+            continue
+        span = _extend(cand, query)
+        chosen.append(span)
+        covered |= span.matched | _context_terms(span, query)
+    first, rest = chosen[0], chosen[1:]
+    return [first] + sorted(rest, key=lambda s: (s.chunk.source, s.chunk.order, s.i))
+
+
+def _context_terms(span: Span, query: Query) -> set[str]:
+    """Query terms and years that the span's whole sentence mentions."""
+    ctx = normalize(span.chunk.text)
+    return {t for t in query.terms if t in ctx} | {y for y in query.years if y in ctx}
+
+
+def _overlaps(span: Span, chosen: list[Span]) -> bool:
+    return any(s.chunk.id == span.chunk.id and s.i < span.j and span.i < s.j for s in chosen)
+
+
+def _extend(span: Span, query: Query) -> Span:
+    """Grow a short clause with a neighbour in the same sentence when the neighbour names more of
+    what was asked (or the clause is too short to read alone), never past a clause that names a
+    year the question did not ask about."""
+    text = span.chunk.text
+    bounds = clause_bounds(text)
+    lo = hi = next(k for k, (i, j) in enumerate(bounds) if i == span.i and j == span.j)
+    matched = set(span.matched)
+    while bounds[hi][1] - bounds[lo][0] < MIN_ANSWER_CHARS:
+        options = []
+        for k in (lo - 1, hi + 1):
+            if not 0 <= k < len(bounds):
+                continue
+            clause = text[bounds[k][0] : bounds[k][1]]
+            if query.years and set(years(clause)) - set(query.years):
+                continue
+            score, found = score_text(clause, text, query)
+            if found - matched or bounds[hi][1] - bounds[lo][0] < TOO_SHORT:
+                options.append((len(found - matched), score, k > hi, k, found))
+        if not options:
+            break
+        *_, k, found = max(options)
+        lo, hi = min(lo, k), max(hi, k)
+        matched |= found
+        if bounds[hi][1] - bounds[lo][0] > MAX_ANSWER_CHARS:
+            break
+    i, j = bounds[lo][0], bounds[hi][1]
+    score, found = score_text(text[i:j], text, query)
+    return Span(span.chunk, i, j, max(score, span.score), found | span.matched)

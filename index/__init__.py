@@ -1,0 +1,1 @@
+"""Builds and reads the searchable index of the documents in docs/."""

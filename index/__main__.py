@@ -1,0 +1,69 @@
+"""Command line: `python -m index build` brings the index up to date, `status` describes it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+from bot.errors import JJQAError
+from bot.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m index",
+        description="建立或查看江津问答的检索索引（文档来自 JJQA_DOCS_DIR，默认 docs/）。",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", help="建立索引：只嵌入有变化的文档，完成后原子切换")
+    build.add_argument("--force", action="store_true", help="全部重新嵌入")
+    build.add_argument("--quiet", action="store_true", help="不显示进度条")
+    status = sub.add_parser("status", help="显示文档数、片段数、嵌入模型和建立时间")
+    status.add_argument("--json", action="store_true", help="输出 JSON")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        if args.command == "build":
+            from index.build import build_index
+
+            report = build_index(settings, force=args.force, progress=not args.quiet)
+            print(report.summary())
+        else:
+            return _status(settings, args.json)
+    except JJQAError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("已中断：正在使用的索引没有改变。", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _status(settings: Settings, as_json: bool) -> int:
+    from index.store import IndexStore
+
+    manifest = IndexStore(settings).current()
+    if as_json:
+        print(json.dumps(manifest.to_dict() if manifest else None, ensure_ascii=False, indent=1))
+        return 0
+    if manifest is None:
+        print("还没有索引：运行 python -m index build（或直接提问，机器人会自动建立）。")
+        return 0
+    print(f"位置：    {settings.chroma_url or settings.data_dir / 'index' / manifest.build}")
+    print(f"文档：    {len(manifest.documents)} 篇")
+    for source, info in sorted(manifest.documents.items()):
+        print(f"  - {source}：{info['chunks']} 个片段")
+    print(f"片段：    {manifest.chunks} 个")
+    print(f"嵌入模型：{manifest.model}")
+    print(f"建立于：  {manifest.built_at}（用时 {manifest.build_seconds} 秒）")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

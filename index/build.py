@@ -1,0 +1,163 @@
+"""Build the index: load, chunk and embed the documents into a fresh build, then publish it.
+
+Incremental: a document whose content hash and embedding model are unchanged keeps its stored
+vectors (copied, not re-embedded); removed documents are left out. A build that fails or is
+interrupted is discarded, and the live build stays as it was.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import IndexBuildError
+from bot.settings import Settings
+from index.chunk import Chunk, chunk_document
+from index.embed import Embedder, get_embedder
+from index.load import find_documents, load_document, source_name
+from index.store import IndexStore, Manifest, new_build_id
+
+log = logging.getLogger(__name__)
+
+BATCH = 16
+CONTEXT_CHARS = 90
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI and the logs."""
+
+    manifest: Manifest
+    changed: bool
+    embedded: int
+    reused: int
+    removed: list[str]
+    seconds: float
+
+    def summary(self) -> str:
+        m = self.manifest
+        if not self.changed:
+            return f"索引已是最新：{len(m.documents)} 篇文档，{m.chunks} 个片段（{m.model}）"
+        return (
+            f"索引已建立：{len(m.documents)} 篇文档，{m.chunks} 个片段，新嵌入 {self.embedded} 个，"
+            f"复用 {self.reused} 个，移除文档 {len(self.removed)} 篇，用时 {self.seconds:.1f} 秒"
+        )
+
+
+def embedding_text(chunks: list[Chunk], i: int) -> str:
+    """The text embedded for chunk i: its section and the sentences around it, for context."""
+    chunk = chunks[i]
+    before = chunks[i - 1].text if i > 0 and chunks[i - 1].kind == "text" else ""
+    after = chunks[i + 1].text if i + 1 < len(chunks) and chunks[i + 1].kind == "text" else ""
+    head = f"{chunk.section}：" if chunk.section and chunk.section != chunk.text else ""
+    return f"{head}{before[-CONTEXT_CHARS:]}{chunk.text}{after[:CONTEXT_CHARS]}"
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    *,
+    force: bool = False,
+    progress: bool = True,
+) -> BuildReport:
+    """Bring the index up to date with settings.docs_dir; return what was done."""
+    started = time.perf_counter()
+    store = IndexStore(settings)
+    with _build_lock(Path(settings.data_dir)):
+        paths = find_documents(settings.docs_dir)
+        if not paths:
+            raise IndexBuildError(f"no .txt or .md documents in {settings.docs_dir}")
+        docs = [load_document(p, source_name(settings.docs_dir, p)) for p in paths]
+        embedder = embedder or get_embedder(settings)
+        old = store.current()
+        reusable = old if old and old.model == embedder.name and not force else None
+        hashes = {d.source: d.sha256 for d in docs}
+        if reusable and {s: v["sha256"] for s, v in reusable.documents.items()} == hashes:
+            return BuildReport(reusable, False, 0, 0, [], time.perf_counter() - started)
+
+        build = new_build_id()
+        try:
+            manifest, embedded, reused = _fill(store, build, docs, reusable, embedder, progress)
+            manifest.build_seconds = round(time.perf_counter() - started, 2)
+            store.publish(manifest)
+        except BaseException:
+            store.discard(build)
+            raise
+        store.prune(keep={build} | ({old.build} if old else set()))
+        removed = sorted(set(old.documents) - set(hashes)) if old else []
+        report = BuildReport(manifest, True, embedded, reused, removed, manifest.build_seconds)
+        log.info(report.summary())
+        return report
+
+
+def _fill(store, build, docs, reusable, embedder, progress):
+    """Write every document's chunks into the new build; return (manifest, embedded, reused)."""
+    target = store.collection(build, create=True)
+    source_col = store.collection(reusable.build) if reusable else None
+    manifest = Manifest(
+        build=build, model=embedder.name, built_at=time.strftime("%Y-%m-%d %H:%M:%S")
+    )
+    todo: list[tuple[Chunk, str]] = []
+    reused = 0
+    for doc in docs:
+        kept = reusable.documents.get(doc.source) if reusable else None
+        if kept and kept["sha256"] == doc.sha256:
+            reused += _copy(source_col, target, doc.source)
+            count = kept["chunks"]
+        else:
+            chunks = chunk_document(doc)
+            todo += [(c, embedding_text(chunks, i)) for i, c in enumerate(chunks)]
+            count = len(chunks)
+        manifest.documents[doc.source] = {"sha256": doc.sha256, "chunks": count, "title": doc.title}
+    _embed_into(target, todo, embedder, progress)
+    return manifest, len(todo), reused
+
+
+def _copy(source_col, target, source: str) -> int:
+    """Copy one unchanged document's records, vectors included, into the new build."""
+    got = source_col.get(where={"source": source}, include=["embeddings", "documents", "metadatas"])
+    if got["ids"]:
+        target.add(
+            ids=got["ids"],
+            embeddings=got["embeddings"],
+            documents=got["documents"],
+            metadatas=got["metadatas"],
+        )
+    return len(got["ids"])
+
+
+def _embed_into(target, todo: list[tuple[Chunk, str]], embedder: Embedder, progress: bool) -> None:
+    if not todo:
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo), desc="嵌入片段", unit="段", disable=not progress, leave=False)
+    for i in range(0, len(todo), BATCH):
+        batch = todo[i : i + BATCH]
+        vectors = embedder.embed_documents([text for _, text in batch])
+        metas = [dict(c.to_metadata(), context=text) for c, text in batch]
+        target.add(
+            ids=[c.id for c, _ in batch],
+            embeddings=vectors,
+            documents=[c.text for c, _ in batch],
+            metadatas=metas,
+        )
+        bar.update(len(batch))
+    bar.close()
+
+
+@contextmanager
+def _build_lock(data_dir: Path):
+    """One build at a time per data directory."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "index").mkdir(exist_ok=True)
+    with open(data_dir / "index" / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

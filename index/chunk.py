@@ -1,0 +1,105 @@
+"""Cut passages into sentence-level chunks, each with its exact offsets in the source file."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+
+from index.load import LoadedDocument, Passage
+
+# A sentence ends at 。！？； (and their ASCII forms), keeping any closing quotes after them.
+SENTENCE_END = re.compile(r"[。！？；!?;…]+[”’」』）)》]*")
+MIN_CHARS = 8
+
+
+@dataclass
+class Chunk:
+    """One sentence (or a short passage) of a document, stored and retrieved as a unit."""
+
+    id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    section: str | None
+    kind: str
+    order: int
+    gaps: list[tuple[int, int]]
+
+    def to_metadata(self) -> dict:
+        """Flat metadata for Chroma (values must be str, int, float or bool)."""
+        data = asdict(self)
+        data.pop("text")
+        data["section"] = self.section or ""
+        data["gaps"] = json.dumps(self.gaps)
+        return data
+
+    @classmethod
+    def from_metadata(cls, text: str, meta: dict) -> Chunk:
+        gaps = [tuple(g) for g in json.loads(meta.get("gaps") or "[]")]
+        fields = {k: meta[k] for k in ("id", "source", "start", "end", "kind", "order")}
+        return cls(text=text, section=meta.get("section") or None, gaps=gaps, **fields)
+
+    def span(self, i: int, j: int) -> tuple[int, int]:
+        """File offsets of `text[i:j]`, stepping over the whitespace of repaired breaks."""
+
+        def offset(k: int) -> int:
+            return self.start + k + sum(n for at, n in self.gaps if at <= k)
+
+        return offset(i), offset(j - 1) + 1
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in text, whitespace trimmed, short fragments merged."""
+    spans, begin = [], 0
+    for match in SENTENCE_END.finditer(text):
+        spans.append((begin, match.end()))
+        begin = match.end()
+    if begin < len(text):
+        spans.append((begin, len(text)))
+    spans = [_trim(text, s, e) for s, e in spans]
+    spans = [(s, e) for s, e in spans if e > s]
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and (e - s < MIN_CHARS or merged[-1][1] - merged[-1][0] < MIN_CHARS):
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
+def chunk_document(doc: LoadedDocument) -> list[Chunk]:
+    """Every sentence of every passage of the document, in reading order."""
+    chunks: list[Chunk] = []
+    for passage in doc.passages:
+        pieces = [(0, len(passage.text))]
+        if passage.kind == "text":
+            pieces = split_sentences(passage.text)
+        for s, e in pieces:
+            chunks.append(_make_chunk(doc, passage, s, e, len(chunks)))
+    return chunks
+
+
+def _make_chunk(doc: LoadedDocument, passage: Passage, s: int, e: int, order: int) -> Chunk:
+    start, end = passage.span(s, e)
+    gaps = [(at - s, n) for at, n in passage.gaps if s < at < e]
+    return Chunk(
+        id=f"{doc.source}#{order}",
+        source=doc.source,
+        text=passage.text[s:e],
+        start=start,
+        end=end,
+        section=passage.section,
+        kind=passage.kind,
+        order=order,
+        gaps=gaps,
+    )

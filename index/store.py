@@ -1,0 +1,181 @@
+"""Where index builds live, and the atomic pointer that says which build is current.
+
+Embedded (the default): each build is its own Chroma folder under `<data_dir>/index/<build>/`
+with a `manifest.json`; the file `CURRENT` names the live build and is replaced atomically.
+With JJQA_CHROMA_URL: each build is a collection `jjqa-<build>` on a Chroma server, and the
+metadata of the collection `jjqa-current` names the live build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from bot.errors import ConfigError, IndexBuildError
+from bot.settings import Settings
+
+COLLECTION = "jjqa"
+POINTER = "jjqa-current"
+
+
+@dataclass
+class Manifest:
+    """What a build holds: documents with their content hashes and chunk counts, and the model."""
+
+    build: str
+    model: str
+    built_at: str
+    build_seconds: float = 0.0
+    documents: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def chunks(self) -> int:
+        return sum(d.get("chunks", 0) for d in self.documents.values())
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Manifest:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def new_build_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 100000}"
+
+
+def _client_settings():
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+class IndexStore:
+    """Opens, creates and publishes builds, in a local folder or on a Chroma server."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.root = Path(settings.data_dir) / "index"
+        self.remote = bool(settings.chroma_url)
+        self._http = None
+
+    # -- which build is live -------------------------------------------------------------
+    def current(self) -> Manifest | None:
+        """The manifest of the live build, or None when nothing has been built."""
+        if self.remote:
+            try:
+                meta = self._server().get_collection(POINTER).metadata or {}
+            except Exception:
+                return None
+            return Manifest.from_dict(json.loads(meta["manifest"])) if "manifest" in meta else None
+        pointer = self.root / "CURRENT"
+        if not pointer.exists():
+            return None
+        build = pointer.read_text(encoding="utf-8").strip()
+        try:
+            data = json.loads((self.root / build / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return Manifest.from_dict(data)
+
+    def version(self) -> str | None:
+        """A cheap token that changes whenever another build is published."""
+        if self.remote:
+            manifest = self.current()
+            return manifest.build if manifest else None
+        try:
+            return (self.root / "CURRENT").read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+
+    def publish(self, manifest: Manifest) -> None:
+        """Make the build live in one atomic step."""
+        if self.remote:
+            payload = {"build": manifest.build, "manifest": json.dumps(manifest.to_dict())}
+            pointer = self._server().get_or_create_collection(POINTER, embedding_function=None)
+            pointer.modify(metadata=payload)
+            return
+        folder = self.root / manifest.build
+        (folder / "manifest.json").write_text(
+            json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+        tmp = self.root / f"CURRENT.{os.getpid()}.tmp"
+        tmp.write_text(manifest.build, encoding="utf-8")
+        os.replace(tmp, self.root / "CURRENT")
+
+    # -- collections ---------------------------------------------------------------------
+    def collection(self, build: str, create: bool = False):
+        """The Chroma collection of a build (created empty when `create`)."""
+        client = self.client(build)
+        name = f"{COLLECTION}-{build}" if self.remote else COLLECTION
+        if create:
+            return client.create_collection(
+                name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+            )
+        return client.get_collection(name, embedding_function=None)
+
+    def client(self, build: str):
+        """A chromadb client holding the build."""
+        if self.remote:
+            return self._server()
+        import chromadb
+
+        folder = self.root / build
+        folder.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(folder), settings=_client_settings())
+
+    def collection_name(self, build: str) -> str:
+        return f"{COLLECTION}-{build}" if self.remote else COLLECTION
+
+    def _server(self):
+        if self._http is None:
+            import chromadb
+
+            url = urlparse(self.settings.chroma_url)
+            if url.scheme not in ("http", "https") or not url.hostname:
+                raise ConfigError(
+                    f"JJQA_CHROMA_URL={self.settings.chroma_url!r} is not a URL like http://host:8000"
+                )
+            try:
+                self._http = chromadb.HttpClient(
+                    host=url.hostname,
+                    port=url.port or (443 if url.scheme == "https" else 80),
+                    ssl=url.scheme == "https",
+                    settings=_client_settings(),
+                )
+            except Exception as e:
+                raise IndexBuildError(
+                    f"cannot reach the Chroma server at {self.settings.chroma_url}: {e}"
+                ) from e
+        return self._http
+
+    # -- housekeeping --------------------------------------------------------------------
+    def discard(self, build: str) -> None:
+        """Remove a build that was never published (an interrupted or failed build)."""
+        if self.remote:
+            try:
+                self._server().delete_collection(f"{COLLECTION}-{build}")
+            except Exception:
+                pass
+            return
+        shutil.rmtree(self.root / build, ignore_errors=True)
+
+    def prune(self, keep: set[str]) -> None:
+        """Delete builds other than `keep` (the live one and the one before it)."""
+        if self.remote:
+            for col in self._server().list_collections():
+                name = col if isinstance(col, str) else col.name
+                if name.startswith(COLLECTION + "-") and name != POINTER:
+                    if name[len(COLLECTION) + 1 :] not in keep:
+                        self._server().delete_collection(name)
+            return
+        if not self.root.is_dir():
+            return
+        for folder in self.root.iterdir():
+            if folder.is_dir() and folder.name not in keep:
+                shutil.rmtree(folder, ignore_errors=True)
