@@ -1,0 +1,1 @@
+"""Evaluation of the bot over a question set: retrieval, answers, citations, refusals, speed."""

@@ -1,0 +1,140 @@
+"""`python -m eval`: run the bot over the question set and report how well it does."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+
+from bot.errors import JJQAError
+from bot.settings import Settings
+from eval.dataset import DEFAULT_ARTICLE, DEFAULT_QA, QASetError, load_qa
+from eval.gate import DEFAULT_THRESHOLDS, ThresholdsError, check, load_thresholds
+
+EPILOG = """\
+examples:
+  python -m eval                          metrics and failures for eval/qa.jsonl
+  python -m eval --report eval/report --baseline
+                                          Markdown report with charts, next to LangChain baselines
+  python -m eval --check                  exit 1 when a metric misses eval/thresholds.toml
+  python -m eval --qa my.jsonl --json     any question file in the same format, as JSON
+
+exit codes: 0 done (and --check passed), 1 --check failed or the bot could not start,
+2 bad command line, question file or thresholds file.
+"""
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m eval",
+        description="Evaluate 江津问答 on a question set: retrieval hit@k/MRR, answer "
+        "correctness, grounding, citation precision/recall/validity, refusals, answer length "
+        "and latency, overall and per kind of question.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--qa", default=str(DEFAULT_QA), metavar="FILE", help="question set (JSONL)")
+    p.add_argument(
+        "--article",
+        default=DEFAULT_ARTICLE,
+        metavar="PATH",
+        help=f"source file the evidence is quoted from (default {DEFAULT_ARTICLE})",
+    )
+    p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    p.add_argument("--report", metavar="DIR", help="write a Markdown report with PNG charts")
+    p.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also measure the retrieval of plain LangChain pipelines on the same set",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("extractive", "llm"),
+        default="extractive",
+        help="extractive (default, no LLM) or llm (needs JJQA_LLM_BASE_URL, JJQA_LLM_MODEL, "
+        "JJQA_LLM_API_KEY; skipped without them)",
+    )
+    p.add_argument("--check", action="store_true", help="fail when a metric misses a threshold")
+    p.add_argument(
+        "--thresholds",
+        default=str(DEFAULT_THRESHOLDS),
+        metavar="FILE",
+        help="thresholds for --check (default eval/thresholds.toml)",
+    )
+    return p
+
+
+def build_bot(mode: str):
+    """A finished Bot for the mode: extractive ignores any configured LLM."""
+    from bot import Bot
+
+    if mode == "extractive":
+        return Bot.from_env(llm_base_url=None, llm_model=None, llm_api_key=None)
+    return Bot.from_env()
+
+
+def embedder_of(bot):
+    """The bot's embedding model, so that the baselines embed with the same one."""
+    from index.embed import get_embedder
+
+    return getattr(bot, "embedder", None) or get_embedder(getattr(bot, "settings", None))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.mode == "llm" and not Settings.from_env().llm_enabled:
+        print(
+            "skipped: --mode llm needs JJQA_LLM_BASE_URL, JJQA_LLM_MODEL and JJQA_LLM_API_KEY; "
+            "none is evaluated without an LLM endpoint"
+        )
+        return 0
+    try:
+        qa = load_qa(args.qa, args.article)
+        limits = load_thresholds(args.thresholds) if args.check else None
+    except (QASetError, ThresholdsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        from eval import baseline, report, runner
+
+        bot = build_bot(args.mode)
+        settings = getattr(bot, "settings", None) or Settings.from_env()
+        evaluation = runner.Evaluation(
+            qa=args.qa,
+            mode=args.mode,
+            embed_model=getattr(embedder_of(bot), "name", settings.embed_model),
+            results=runner.run(bot, qa),
+        )
+        if args.baseline:
+            evaluation.baselines = baseline.run(qa, embedder_of(bot), settings.docs_dir)
+    except JJQAError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    print(
+        json.dumps(evaluation.to_dict(), ensure_ascii=False, indent=2)
+        if args.json
+        else report.text(evaluation)
+    )
+    if args.report:
+        command = shlex.join(
+            ["python", "-m", "eval", *(argv if argv is not None else sys.argv[1:])]
+        )
+        path = report.write(evaluation, args.report, command=command)
+        print(f"report written to {path}", file=sys.stderr)
+    if limits is not None:
+        out = sys.stderr if args.json else sys.stdout
+        failures = check(evaluation.overall(), limits)
+        for line in failures:
+            print(f"check failed: {line}", file=out)
+        if failures:
+            return 1
+        print(f"check passed: every metric meets {args.thresholds}", file=out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
