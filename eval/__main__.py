@@ -78,10 +78,11 @@ def embedder_of(bot):
     """The bot's embedding model, so that the baselines embed with the same one."""
     from index.embed import get_embedder
 
-    return getattr(bot, "embedder", None) or get_embedder(getattr(bot, "settings", None))
+    return getattr(bot, "embedder", None) or get_embedder(bot.settings)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, bot=None) -> int:
+    """Run the command line; `bot` is a finished Bot to evaluate instead of building one."""
     args = parser().parse_args(argv)
     if args.mode == "llm" and not Settings.from_env().llm_enabled:
         print(
@@ -98,16 +99,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from eval import baseline, report, runner
 
-        bot = build_bot(args.mode)
-        settings = getattr(bot, "settings", None) or Settings.from_env()
+        bot = bot or build_bot(args.mode)
+        results = runner.run(bot, qa)
+        embedder = embedder_of(bot)
         evaluation = runner.Evaluation(
             qa=args.qa,
             mode=args.mode,
-            embed_model=getattr(embedder_of(bot), "name", settings.embed_model),
-            results=runner.run(bot, qa),
+            embed_model=getattr(embedder, "name", bot.settings.embed_model),
+            results=results,
         )
         if args.baseline:
-            evaluation.baselines = baseline.run(qa, embedder_of(bot), settings.docs_dir)
+            evaluation.baselines = baseline.run(qa, embedder, bot.settings.docs_dir)
     except JJQAError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,7 +94,10 @@ def build(chunks: list[Document], embedder: Embeddings, workdir: str) -> dict[st
     from chromadb.config import Settings as ChromaSettings
     from langchain_chroma import Chroma
     from langchain_classic.retrievers import EnsembleRetriever
-    from langchain_community.retrievers import BM25Retriever
+
+    with warnings.catch_warnings():  # the package says it is being sunset; BM25Retriever works
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from langchain_community.retrievers import BM25Retriever
 
     jieba.setLogLevel(60)
     store = Chroma.from_documents(

@@ -13,7 +13,7 @@ from eval.dataset import QAItem
 from eval.spans import Span, load_source, squeeze
 
 MARKER = re.compile(r"\[\d+\]")
-RETRIEVAL_K = 10  # pieces asked for; MRR is MRR@10
+RETRIEVAL_K = 10  # pieces asked for (the bot may return fewer); MRR is over those
 HIT_AT = (1, 3, 5)
 
 # Every metric the suite reports, with the label used in tables and charts.
@@ -21,7 +21,7 @@ LABELS = {
     "hit_at_1": "hit@1",
     "hit_at_3": "hit@3",
     "hit_at_5": "hit@5",
-    "mrr": "MRR@10",
+    "mrr": "MRR",
     "retrieved_chars": "chars per retrieved piece",
     "answer_correctness": "answer correctness",
     "grounding": "grounding",

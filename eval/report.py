@@ -126,7 +126,7 @@ def write(evaluation: Evaluation, directory: str | Path, command: str = "python 
         summary_line(evaluation) + ".",
         "",
         (
-            "How to read it: *hit@k* and *MRR@10*: the article passages an item's answer rests on "
+            "How to read it: *hit@k* and *MRR*: the article passages an item's answer rests on "
             "(its evidence) are among the first k retrieved pieces; a piece covers a passage when "
             "they share at least half of the shorter. *answer correctness*: every key fact is in "
             "the answer; *grounding*: every key fact is inside a cited quote; *citation precision*: "
@@ -219,5 +219,7 @@ def _bars(ax, groups: list[str], names: list[str], values: list[list]) -> None:
         ax.bar(xs, ys, width, label=LABELS[name])
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels(groups, rotation=35, ha="right")
-    ax.legend(fontsize=7)
+    top = max([y for row in values for y in row if y is not None] or [1.0])
+    ax.set_ylim(0, top * 1.25 if top > 0 else 1.0)
+    ax.legend(fontsize=7, loc="upper center", ncol=len(names), frameon=False)
     ax.grid(axis="y", alpha=0.3)
