@@ -301,6 +301,8 @@ def test_qa_targets_whole_set_through_bot_ask_jsonl(shared_data_dir):
     summary = summarize(results)
     wrong = [r for r in results if not r.correct or (r.answerable and not r.grounded)]
     misses = "\n".join(f"{r.id} {r.question} -> {r.answer}" for r in wrong)
-    assert len(right) >= 0.95 * len(answerable), misses
-    assert summary["refusal_accuracy"] >= 0.90, misses
+    share = f"{len(right)}/{len(answerable)} answerable right and grounded"
+    assert len(right) >= 0.95 * len(answerable), f"{share}; misses:\n{misses}"
+    refused = f"refusal accuracy {summary['refusal_accuracy']:.3f}"
+    assert summary["refusal_accuracy"] >= 0.90, f"{refused}; misses:\n{misses}"
     assert summary["citation_validity"] == 1.0, [r.invalid_citations for r in results]
