@@ -1,9 +1,9 @@
 """江津问答: a grounded, cited question-answering bot over the documents in docs/.
 
-    from bot import Bot
-    bot = Bot.from_env()
-    answer = bot.ask("江津2019年GDP是多少？", history=[("上一个问题", "上一个回答")])
-    print(answer.to_dict())
+from bot import Bot
+bot = Bot.from_env()
+answer = bot.ask("江津2019年GDP是多少？", history=[("上一个问题", "上一个回答")])
+print(answer.to_dict())
 """
 
 from bot.values import Answer, Citation, Hit

@@ -84,9 +84,9 @@ def _parse_history(raw: str | None, parser: argparse.ArgumentParser):
     try:
         history = json.loads(raw)
     except ValueError:
-        parser.error("--history 必须是 JSON 列表，例如 [[\"问题\", \"回答\"]]")
+        parser.error('--history 必须是 JSON 列表，例如 [["问题", "回答"]]')
     if not isinstance(history, list):
-        parser.error("--history 必须是 JSON 列表，例如 [[\"问题\", \"回答\"]]")
+        parser.error('--history 必须是 JSON 列表，例如 [["问题", "回答"]]')
     return history
 
 
@@ -104,7 +104,12 @@ def _jsonl(settings: Settings) -> int:
                 raise ValueError("each line must be a JSON object")
             answer = bot.ask(item.get("question", ""), history=item.get("history")).to_dict()
         except ValueError as e:
-            answer = {"error": f"line {number}: {e}", "answer": "", "refused": True, "citations": []}
+            answer = {
+                "error": f"line {number}: {e}",
+                "answer": "",
+                "refused": True,
+                "citations": [],
+            }
         print(json.dumps(answer, ensure_ascii=False), flush=True)
     return 0
 

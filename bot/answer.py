@@ -10,7 +10,9 @@ from bot.text import content_terms, normalize, numbers, years
 from index.chunk import Chunk
 
 CLAUSE_END = re.compile(r"[，,：:；;。！？!?…]+[”’」』）)》]*")
-QUANTITY = re.compile(r"多少|几|百分|比例|比重|多大|多高|多快|多长|规模|数量|总量|增长|增速|达到|提高到|目标|数据|how many|how much|percent|rate")
+QUANTITY = re.compile(
+    r"多少|几|百分|比例|比重|多大|多高|多快|多长|规模|数量|总量|增长|增速|达到|提高到|目标|数据|how many|how much|percent|rate"
+)
 MIN_ANSWER_CHARS = 16
 MAX_ANSWER_CHARS = 150
 TOO_SHORT = 8

@@ -30,7 +30,9 @@ class Bot:
     (the index is built if there is none) and, when JJQA_LLM_* are set, the chat model.
     """
 
-    def __init__(self, settings: Settings | None = None, store=None, embedder=None, chat_model=None):
+    def __init__(
+        self, settings: Settings | None = None, store=None, embedder=None, chat_model=None
+    ):
         self.settings = settings or Settings.from_env()
         self._store = store
         self._embedder = embedder

@@ -59,7 +59,10 @@ class HybridRetriever(BaseRetriever):
     ) -> list[Document]:
         fused: dict[str, float] = {}
         ranks: dict[str, dict[str, int]] = {}
-        for name, ranking in (("bm25", self.bm25_ranking(query)), ("dense", self.dense_ranking(query))):
+        for name, ranking in (
+            ("bm25", self.bm25_ranking(query)),
+            ("dense", self.dense_ranking(query)),
+        ):
             for rank, chunk_id in enumerate(ranking):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
                 ranks.setdefault(chunk_id, {})[name] = rank + 1

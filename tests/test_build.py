@@ -48,7 +48,9 @@ def test_incremental_idempotent_and_removal(tmp_path, docs):
     again = build_index(settings, embedder, progress=False)
     assert not again.changed and embedder.embedded == article_chunks  # nothing re-embedded
 
-    (docs / "note.md").write_text("# 补充\n\n江津的柑橘很有名。江津的花椒也很有名。\n", encoding="utf-8")
+    (docs / "note.md").write_text(
+        "# 补充\n\n江津的柑橘很有名。江津的花椒也很有名。\n", encoding="utf-8"
+    )
     grown = build_index(settings, embedder, progress=False)
     assert grown.reused == article_chunks
     assert grown.embedded == grown.manifest.documents["docs/note.md"]["chunks"]
@@ -104,8 +106,12 @@ def test_running_bot_switches_to_a_new_build(tmp_path, docs, monkeypatch):
 def test_cli_build_and_status(tmp_path, docs):
     env = {"JJQA_DATA_DIR": str(tmp_path / "data"), "JJQA_DOCS_DIR": str(docs)}
     run = lambda *a: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "index", *a], cwd=ROOT, capture_output=True, text=True,
-        env={**__import__("os").environ, **env}, timeout=120,
+        [sys.executable, "-m", "index", *a],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, **env},
+        timeout=120,
     )
     empty = run("status")
     assert empty.returncode == 0 and "还没有索引" in empty.stdout

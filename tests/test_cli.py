@@ -13,14 +13,25 @@ from tests.conftest import ROOT
 def run(args, data_dir, stdin=None):
     env = dict(os.environ, JJQA_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1")
     return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, input=stdin, capture_output=True, text=True,
-        env=env, timeout=300,
+        [sys.executable, *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
 
 
 @pytest.mark.parametrize(
-    "args", [["-m", "bot", "--help"], ["-m", "bot", "ask", "--help"], ["-m", "index", "--help"],
-             ["-m", "index", "build", "--help"], ["-m", "bot", "serve", "--help"]]
+    "args",
+    [
+        ["-m", "bot", "--help"],
+        ["-m", "bot", "ask", "--help"],
+        ["-m", "index", "--help"],
+        ["-m", "index", "build", "--help"],
+        ["-m", "bot", "serve", "--help"],
+    ],
 )
 def test_every_command_has_help(tmp_path, args):
     out = run(args, tmp_path)
@@ -69,6 +80,7 @@ def test_empty_question_exits_zero(shared_data_dir):
 def test_bad_setting_is_one_clear_line(shared_data_dir):
     env_args = ["-m", "bot", "ask", "问题"]
     env = dict(os.environ, JJQA_DATA_DIR=str(shared_data_dir), JJQA_TOP_K="many")
-    out = subprocess.run([sys.executable, *env_args], cwd=ROOT, capture_output=True, text=True,
-                         env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, *env_args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=120
+    )
     assert out.returncode == 1 and "JJQA_TOP_K" in out.stderr and "Traceback" not in out.stderr

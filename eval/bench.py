@@ -1,0 +1,86 @@
+"""`python -m eval.bench`: index build time, cold start to first answer, warm latency and peak
+memory of the default (extractive) mode. A measurement to report, not a test."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QA = ROOT / "eval" / "qa.jsonl"
+
+
+def _child(args: list[str], data_dir: Path) -> tuple[float, int, str]:
+    """Run `python args` with its own data dir; return (seconds, peak RSS in MB, stdout)."""
+    env = dict(os.environ, JJQA_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1")
+    code = (
+        "import resource, runpy, sys, time; t = time.perf_counter(); sys.argv = {argv!r}; "
+        "rc = 0\ntry:\n    runpy.run_module({mod!r}, run_name='__main__')\n"
+        "except SystemExit as e:\n    rc = e.code or 0\n"
+        "print('BENCH', time.perf_counter() - t, "
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)"
+    ).format(argv=[args[1], *args[2:]], mod=args[1])
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - started
+    line = [x for x in out.stderr.splitlines() if x.startswith("BENCH")][-1].split()
+    return wall, int(line[2]), out.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the question set")
+    parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    args = parser.parse_args(argv)
+
+    questions = [json.loads(x) for x in QA.read_text(encoding="utf-8").splitlines() if x.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        build_s, build_mb, _ = _child(["-m", "index", "build", "--quiet"], data_dir)
+        cold_s, cold_mb, _ = _child(["-m", "bot", "ask", "江津2019年GDP是多少？"], data_dir)
+
+        os.environ["JJQA_DATA_DIR"] = str(data_dir)
+        from bot.chain import Bot
+
+        bot = Bot.from_env().warm()
+        latencies = []
+        for _ in range(args.rounds):
+            for item in questions:
+                t = time.perf_counter()
+                bot.ask(item["question"], history=item.get("history"))
+                latencies.append((time.perf_counter() - t) * 1000)
+    latencies.sort()
+    result = {
+        "questions": len(questions),
+        "rounds": args.rounds,
+        "warm_median_ms": round(statistics.median(latencies), 1),
+        "warm_p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+        "warm_max_ms": round(latencies[-1], 1),
+        "cold_first_answer_s": round(cold_s, 2),
+        "index_build_s": round(build_s, 2),
+        "peak_rss_mb": {
+            "build": build_mb,
+            "cold_ask": cold_mb,
+            "warm_bot": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        },
+    }
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        for key, value in result.items():
+            print(f"{key:22} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
