@@ -1,0 +1,1 @@
+"""The Gradio chat's parts: the article panel, HTML rendering, feedback log and warm-up."""
