@@ -5,7 +5,6 @@ from __future__ import annotations
 import hmac
 import logging
 from contextlib import asynccontextmanager
-from dataclasses import fields
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -195,7 +194,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
 
     from bot import Bot
 
-    bot = Bot.from_env(**{f.name: getattr(settings, f.name) for f in fields(settings)})
+    bot = Bot(settings)
     log.info("loading the models and the index")
     bot.warm()
     app = create_app(bot, settings)
