@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-import gradio as gr
+if TYPE_CHECKING:  # Gradio takes seconds to import: `--help` and setting errors need none of it
+    import gradio as gr
 
-from bot.chat_ui import page, render
-from bot.chat_ui.article import load_articles
-from bot.chat_ui.chat import Chat
-from bot.chat_ui.feedback import FeedbackLog
-from bot.chat_ui.warmup import Warmup
+    from bot.chat_ui.chat import Chat
+    from bot.chat_ui.warmup import Warmup
 
 
 def create_app(bot, warmup: Warmup | None = None) -> gr.Blocks:
     """The chat page over a Bot. Warming starts now unless a Warmup is passed in."""
+    import gradio as gr
+
+    from bot.chat_ui import page, render
+    from bot.chat_ui.article import load_articles
+    from bot.chat_ui.chat import Chat
+    from bot.chat_ui.feedback import FeedbackLog
+    from bot.chat_ui.warmup import Warmup
+
     settings = bot.settings
     articles = load_articles(settings.docs_dir)
     if warmup is None:
@@ -90,13 +97,12 @@ def _asker(chat: Chat, text: str):
 
 def serve(app: gr.Blocks, host: str, port: int, **kwargs):
     """Launch the app with the page's theme and styles; kwargs go on to Blocks.launch()."""
+    from bot.chat_ui import page
+
     return app.launch(server_name=host, server_port=port, **page.launch_options(), **kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bot import Bot
-    from bot.errors import JJQAError
-
     parser = argparse.ArgumentParser(
         prog="python ui.py",
         description="Serve the 江津问答 chat in the browser. The index is built on first start "
@@ -105,15 +111,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", help="address to listen on (JJQA_UI_HOST, default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (JJQA_UI_PORT, default 7860)")
     args = parser.parse_args(argv)
+
+    from bot import Bot
+    from bot.chat_ui.warmup import Warmup
+    from bot.errors import JJQAError
+
     try:
         overrides = {k: v for k, v in (("ui_host", args.host), ("ui_port", args.port)) if v}
         bot = Bot.from_env(**overrides)
-        app = create_app(bot)
+        warmup = Warmup(bot)
+        app = create_app(bot, warmup=warmup)
     except JJQAError as e:
         print(f"ui.py: {e}", file=sys.stderr)
         return 2
-    print(f"江津问答: http://{bot.settings.ui_host}:{bot.settings.ui_port}", flush=True)
-    serve(app, bot.settings.ui_host, bot.settings.ui_port, quiet=True)
+    host, port = bot.settings.ui_host, bot.settings.ui_port
+    # Serve first, then warm: the page is up at once and says the index is being built.
+    try:
+        serve(app, host, port, quiet=True, prevent_thread_lock=True)
+    except OSError as e:
+        print(
+            f"ui.py: cannot serve on {host}:{port} ({e.strerror or 'port in use'}); "
+            "choose another with --port or JJQA_UI_PORT",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"江津问答: http://{host}:{port}", flush=True)
+    warmup.start()
+    app.block_thread()
     return 0
 
 

@@ -32,7 +32,11 @@ def examples() -> list[str]:
 
 def launch_options() -> dict:
     """What Gradio 6 takes at launch() rather than in Blocks(): theme, CSS, head."""
-    theme = gr.themes.Soft(primary_hue="teal", neutral_hue="slate", font=FONTS)
+    theme = gr.themes.Soft(primary_hue="teal", neutral_hue="slate", font=FONTS).set(
+        button_primary_background_fill="#0f766e",
+        button_primary_background_fill_hover="#115e59",
+        button_primary_text_color="#ffffff",
+    )
     return {
         "theme": theme,
         "css": asset("chat.css"),

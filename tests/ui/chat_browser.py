@@ -80,6 +80,7 @@ def serve_chat(bot, warmup=None) -> Iterator[Served]:
 
 def screenshot(page, name: str) -> Path:
     """Save a screenshot under artifacts/screenshots (ignored by git) and return its path."""
+    page.wait_for_timeout(600)  # let button and highlight transitions settle
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
