@@ -75,11 +75,15 @@ def create_app(bot, warmup: Warmup | None = None) -> gr.Blocks:
             "show_progress": "hidden",
             "concurrency_limit": 8,
         }
-        question.submit(chat.ask, [question, turns], **ask)
-        send.click(chat.ask, [question, turns], **ask)
+        asking = [
+            question.submit(chat.ask, [question, turns], **ask),
+            send.click(chat.ask, [question, turns], **ask),
+        ]
         for button, text in zip(example_buttons, page.examples()):
-            button.click(_asker(chat, text), [turns], **ask)
-        log.new_chat(chat.reset, None, [log, turns, question], show_progress="hidden")
+            asking.append(button.click(_asker(chat, text), [turns], **ask))
+        log.new_chat(
+            chat.reset, None, [log, turns, question, send], cancels=asking, show_progress="hidden"
+        )
         log.feedback(chat.rate, [turns], [log, turns], show_progress="hidden")
         app.load(chat.status, None, [banner, timer], show_progress="hidden")
         timer.tick(chat.status, None, [banner, timer], show_progress="hidden")

@@ -55,7 +55,7 @@ class Chat:
     def ask(self, question: str, turns: list[Turn]):
         """Stream one answer: (chat HTML, turns, question box, send button) after each step."""
         question = (question or "").strip()
-        if not question:
+        if not question or (turns and not turns[-1].done):  # nothing asked, or still answering
             yield self.html(turns), turns, gr.update(), gr.update()
             return
         turns = list(turns or [])
@@ -68,7 +68,7 @@ class Chat:
             turn.shown = "正在建立索引，完成后马上回答…"
         yield (self.html(turns), turns, *busy)
         if not self._ready():
-            turn.shown, turn.error = None, "索引没能建立，暂时无法回答。" + self.warmup.detail
+            turn.shown, turn.error = None, "索引没能建立，暂时无法回答。请联系网站管理员。"
             yield (self.html(turns), turns, *free)
             return
         turn.shown = None
@@ -98,8 +98,8 @@ class Chat:
         return self.warmup.phase == "ready"
 
     def reset(self):
-        """A new conversation: empty log, empty history, empty question box."""
-        return self.html([]), [], gr.update(value="", interactive=True)
+        """A new conversation (stopping an answer still streaming): empty log and history."""
+        return self.html([]), [], gr.update(value="", interactive=True), gr.update(interactive=True)
 
     def rate(self, turns: list[Turn], evt: gr.EventData):
         """Save 👍/👎 (and an optional comment) for one answer; (chat HTML, turns)."""
@@ -122,7 +122,5 @@ class Chat:
         """(banner, timer): the index-building banner, and the poll timer off once settled."""
         phase = self.warmup.phase
         settled = phase in ("ready", "failed")
-        banner = gr.update(
-            value=render.status_html(phase, self.warmup.detail), visible=phase != "ready"
-        )
+        banner = gr.update(value=render.status_html(phase), visible=phase != "ready")
         return banner, gr.Timer(active=not settled)

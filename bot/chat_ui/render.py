@@ -217,14 +217,14 @@ def article_html(articles: list[Article]) -> str:
     )
 
 
-def status_html(phase: str, detail: str = "") -> str:
+def status_html(phase: str) -> str:
     """The banner over the chat: index building, failed, or nothing once ready."""
     if phase == "ready":
         return ""
     if phase == "failed":
         return (
             '<div class="jj-status jj-status-failed" role="alert">⚠️ 索引没能建立，暂时无法回答。'
-            f"{esc(detail)}</div>"
+            "请联系网站管理员（原因记在服务器日志里）。</div>"
         )
     return (
         '<div class="jj-status" role="status"><span class="jj-spinner"></span>'

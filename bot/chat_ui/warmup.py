@@ -11,7 +11,9 @@ log = logging.getLogger(__name__)
 
 
 class Warmup:
-    """Runs `bot.warm()` once on a thread; `phase` is waiting, building, ready or failed."""
+    """Runs `bot.warm()` once on a thread; `phase` is waiting, building, ready or failed.
+
+    Why it failed goes to the log and `detail` (for operators), not to the page."""
 
     def __init__(self, bot):
         self.bot = bot
@@ -44,11 +46,12 @@ class Warmup:
             self.bot.warm()
             self._phase = "ready"
         except JJQAError as e:
+            log.error("warming the bot failed: %s", e)
             self.detail = str(e)
             self._phase = "failed"
         except Exception:  # the page must show a message, not a thread traceback
             log.exception("warming the bot failed")
-            self.detail = "详情见服务器日志。"
+            self.detail = "unexpected error; see the traceback in the log"
             self._phase = "failed"
         finally:
             self._done.set()
