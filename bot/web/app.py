@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
@@ -123,6 +124,7 @@ def create_app(bot, settings: Settings, *, pool: AskPool | None = None) -> FastA
     """The web app answering with a finished `bot`; channels are on when their token is set."""
     pool = pool or AskPool(bot)
     limiter = RateLimiter(settings.rate_limit_per_minute)
+    bearer = HTTPBearer(auto_error=False, description="JJQA_API_TOKEN, when the server sets one")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -149,12 +151,11 @@ def create_app(bot, settings: Settings, *, pool: AskPool | None = None) -> FastA
     def rate_limit(request: Request) -> None:
         limiter.check(request.client.host if request.client else "unknown")
 
-    def require_token(request: Request) -> None:
+    def require_token(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
         if not settings.api_token:
             return
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        expected = settings.api_token.encode("utf-8")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
+        given = credentials.credentials.encode("utf-8") if credentials else b""
+        if not hmac.compare_digest(given, settings.api_token.encode("utf-8")):
             raise Unauthorized("missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
 
     @app.post(

@@ -93,6 +93,7 @@ def test_openapi_documents_both_endpoints(open_api):
     spec = client.get("/openapi.json").json()
     assert {"/api/ask", "/healthz"} <= set(spec["paths"])
     assert "question" in spec["components"]["schemas"]["AskRequest"]["properties"]
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
