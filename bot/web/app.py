@@ -190,15 +190,17 @@ def create_app(bot, settings: Settings, *, pool: AskPool | None = None) -> FastA
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    """Build the bot (models loaded, index ready), then serve the app with uvicorn until stopped."""
+    """Build the bot and the app (a bad channel setting fails here, at once), load the models and
+    the index, then serve with uvicorn until stopped. Proxy headers are trusted from the addresses
+    in FORWARDED_ALLOW_IPS (default 127.0.0.1), so the rate limit sees the real client."""
     import uvicorn
 
     from bot import Bot
 
     bot = Bot(settings)
+    app = create_app(bot, settings)
     log.info("loading the models and the index")
     bot.warm()
-    app = create_app(bot, settings)
     uvicorn.run(
         app,
         host=host or settings.api_host,

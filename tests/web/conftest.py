@@ -97,7 +97,7 @@ def running(app) -> Iterator[str]:
         sock.close()
 
 
-def channel_settings(tmp_path, **overrides) -> Settings:
+def _settings(tmp_path, **overrides) -> Settings:
     """Settings with both chat channels on and the test keys."""
     values = {
         "data_dir": tmp_path,
@@ -114,6 +114,12 @@ def channel_settings(tmp_path, **overrides) -> Settings:
 
 
 @pytest.fixture
+def channel_settings(tmp_path):
+    """Factory: settings with both chat channels on and the test keys, plus overrides."""
+    return lambda **overrides: _settings(tmp_path, **overrides)
+
+
+@pytest.fixture
 def serve_bot(tmp_path):
     """Start the app around a bot (and settings overrides); yields a function returning the URL."""
     with _Servers(tmp_path) as servers:
@@ -126,7 +132,7 @@ class _Servers:
         self._stack: list = []
 
     def start(self, bot, **overrides) -> str:
-        app = create_app(bot, channel_settings(self.tmp_path, **overrides))
+        app = create_app(bot, _settings(self.tmp_path, **overrides))
         context = running(app)
         self._stack.append(context)
         return context.__enter__()

@@ -9,7 +9,8 @@ import time
 import httpx
 import pytest
 
-from bot.web import replies
+from bot.errors import ConfigError
+from bot.web import create_app, replies
 from bot.web.replies import MAX_REPLY_BYTES, MORE_HINT
 
 QUESTION = "江津2019年的GDP是多少？"
@@ -229,3 +230,18 @@ def test_characters_that_break_xml_never_reach_the_reply(make_bot, serve_bot, we
 def test_channel_is_off_without_a_token(make_bot, serve_bot, wechat_sim):
     sim = wechat_sim(serve_bot(make_bot(), wechat_token=None), "plain")
     assert httpx.get(sim.url, params=sim.signed_query(echostr="1")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("overrides", "words"),
+    [
+        ({"wechat_appid": None}, "needs the AppID"),
+        ({"wechat_aes_key": "too-short"}, "43-character"),
+        ({"wecom_corp_id": None}, "JJQA_WECOM_CORP_ID"),
+    ],
+)
+def test_misconfigured_channels_fail_at_start_with_the_setting_named(
+    make_bot, channel_settings, overrides, words
+):
+    with pytest.raises(ConfigError, match=words):
+        create_app(make_bot(), channel_settings(**overrides))
