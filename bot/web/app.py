@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from bot.errors import JJQAError
@@ -176,7 +177,7 @@ def create_app(bot, settings: Settings, *, pool: AskPool | None = None) -> FastA
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}})
     async def healthz() -> JSONResponse:
         """200 when the index is ready to answer, 503 while it is not."""
-        status = bot.status()
+        status = await run_in_threadpool(bot.status)  # may ask the Chroma server
         return JSONResponse(status, status_code=200 if status.get("ready") else 503)
 
     responder_args = {"max_question_chars": settings.max_question_chars}

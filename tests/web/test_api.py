@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from bot.errors import LLMError
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, Settings
 
 QUESTION = "江津2019年的GDP是多少？"
 ARTICLE = (PROJECT_ROOT / "docs" / "jiangjin.txt").read_text(encoding="utf-8")
@@ -188,3 +188,12 @@ def test_failures_become_json_without_traceback(make_bot, serve_bot, error, stat
     assert response.status_code == status
     assert words in response.json()["error"]
     assert "Traceback" not in response.text and "secret internal" not in response.text
+
+
+def test_healthz_is_503_until_the_index_is_loaded(serve_bot, tmp_path):
+    from bot.chain import Bot
+
+    cold = Bot(Settings(data_dir=tmp_path / "empty"))  # never warmed: no index, no model
+    response = httpx.get(serve_bot(cold) + "/healthz")
+    assert response.status_code == 503
+    assert response.json()["ready"] is False and response.json()["chunks"] == 0
