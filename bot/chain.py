@@ -12,14 +12,16 @@ from bot.errors import JJQAError
 from bot.followup import resolve
 from bot.question import clean_question
 from bot.settings import Settings
-from bot.support import check_support
-from bot.text import normalize
+from bot.spelling import Speller
+from bot.support import check_support, term_in
+from bot.text import normalize, normalize_chars
 from bot.values import Answer, Hit
 
 log = logging.getLogger(__name__)
 
 ABOUT = "这篇文章讲的是江津区“十三五”时期的发展成绩和“十四五”时期的规划目标。"
 RELOAD_CHECK_S = 2.0
+POOL = 20
 MAX_NAMED = 2
 
 
@@ -87,10 +89,9 @@ class Bot:
             embedding_function=self._embedder,
             create_collection_if_not_exists=False,
         )
-        self._retriever = HybridRetriever(
-            chunks=chunks, vectorstore=vectorstore, k=max(self.settings.top_k, 1) + 3
-        )
+        self._retriever = HybridRetriever(chunks=chunks, vectorstore=vectorstore, k=POOL)
         self._corpus = self._retriever.normalized_text()
+        self._speller = Speller(normalize_chars("\n".join(c.text for c in chunks)))
         self._manifest = manifest
         self._checked_at = time.monotonic()
 
@@ -127,10 +128,14 @@ class Bot:
         self.warm()
         with self._lock:
             self._fresh()
-            resolved = resolve(question, _pairs(history))
+            resolved = self._resolve(question, _pairs(history))
             docs = self._retriever.invoke(resolved.search_text)
-        hits = [_hit(d) for d in docs]
-        return hits[:k] if k else hits
+        return [_hit(d) for d in docs][: k or self.settings.top_k]
+
+    def _resolve(self, question: str, history: list[tuple[str, str]]):
+        """The question (and the one it follows up) with typos towards the article's words fixed."""
+        history = [(self._speller.correct(normalize_chars(q)), a) for q, a in history]
+        return resolve(self._speller.correct(normalize_chars(question)), history)
 
     def ask(self, question: str, history=None) -> Answer:
         """Answer a question (with earlier (question, answer) pairs for follow-ups).
@@ -153,24 +158,29 @@ class Bot:
         timings = {}
         with self._lock:
             self._fresh()
-            resolved = resolve(question, history)
+            resolved = self._resolve(question, history)
             t0 = time.perf_counter()
             docs = self._retriever.invoke(resolved.search_text)
             timings["retrieve"] = _since(t0)
             t1 = time.perf_counter()
             chunks = [d.metadata["chunk"] for d in docs]
-            query = Query.build(resolved.primary, resolved.secondary, self._retriever.idf)
+            query = Query.build(
+                resolved.primary, resolved.secondary, self._retriever.idf, self._known
+            )
             spans = select_spans(query, chunks)
             support = check_support(query, spans, self._corpus)
             timings["answer"] = _since(t1)
         if not support.supported:
-            answer = _refusal(support, spans, resolved.primary)
+            answer = _refusal(support, spans, question)
         else:
             answer = _compose(spans)
             if self.settings.llm_enabled or self._chat_model is not None:
                 answer = self._with_llm(question, history, chunks, answer, timings)
         answer.timings_ms = dict(timings, total=_since(started))
         return answer
+
+    def _known(self, term: str) -> bool:
+        return term_in(term, self._corpus)
 
     def _with_llm(self, question, history, chunks, extractive: Answer, timings) -> Answer:
         from bot.llm import llm_answer
@@ -198,9 +208,17 @@ def _compose(spans: list[Span]) -> Answer:
 
 def _refusal(support, spans: list[Span], question: str) -> Answer:
     """「文章中没有提到……」, pointing at the nearest thing the article does say, if any."""
+    if support.reason == "task":
+        return Answer(
+            f"文章中没有提到这方面的内容：我只回答文章里写到的事实。{ABOUT}", refused=True
+        )
     missing = [_as_written(m, question) for m in support.missing]
     present = [_as_written(p, question) for p in support.present]
-    if not missing or len(missing) > MAX_NAMED:
+    if support.reason == "name":
+        topic = f"{'、'.join(present[:2])}的姓名" if present else "相关人员的姓名"
+    elif support.reason == "amount":
+        topic = f"{'、'.join(present[:2])}的具体数字" if present else "具体数字"
+    elif not missing or len(missing) > MAX_NAMED:
         topic = "这个问题问的内容"
     elif present and all(m.endswith("年") for m in missing):
         topic = f"{'、'.join(missing)}的{'、'.join(present[:2])}"

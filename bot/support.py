@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import jieba
+import jieba.posseg
 
 from bot.answer import Query, Span
 from bot.text import normalize
 
 MISSING_SHARE = 0.5
+CN_DIGITS = {c: str(i) for i, c in enumerate("零一二三四五六七八九")}
+ORDINAL = re.compile(r"第([零一二三四五六七八九十\d]+)")
+ASKS_NAME = re.compile(
+    r"是谁|谁是|哪位|姓名|\bwho\b|(主任|书记|区长|市长|县长|局长|负责人|领导|作者|记者|人).{0,6}(叫什么|名字)"
+)
+INVENT = re.compile(r"编一个|编个|随便编|编造|瞎编|捏造|虚构|编一|make up|invent")
+ASKS_AMOUNT = re.compile(
+    r"多少|几[个家项次倍年亩条座所人万亿]|多大|多长|多高|多快|多远|百分之几|how many|how much"
+)
+NUMERAL = re.compile(r"[\d零一二三四五六七八九十百千万亿两]")
+TASK = re.compile(
+    r"^(请|帮我|给我|麻烦)?\s*(写|编|创作|作|生成|翻译|画|讲|背|唱)(一|个|首|篇|段|几)"
+)
 
 
 @dataclass
 class Support:
-    """The verdict: supported or not, and what the question asks about that nothing mentions."""
+    """The verdict: supported or not, what is missing, what is present, and why."""
 
     supported: bool
     missing: list[str] = field(default_factory=list)
     present: list[str] = field(default_factory=list)
+    reason: str = ""
 
 
 def term_in(term: str, corpus: str) -> bool:
@@ -30,15 +46,58 @@ def term_in(term: str, corpus: str) -> bool:
 
 
 def check_support(query: Query, spans: list[Span], corpus: str) -> Support:
-    """Years and numbers must be in the chosen sentences; key terms must occur in the article."""
-    evidence = normalize(" ".join(s.chunk.text for s in spans))
-    missing = [f"{y}年" for y in query.years if y not in evidence]
-    missing += [n for n in query.numbers if n not in evidence]
-    absent = [t for t in query.terms if not term_in(t, corpus)]
+    """The first span's sentence must hold the years, numbers and ordinals asked about, a name
+    when a name is asked for and a figure when an amount is; the question's key terms must
+    occur in the article; and an instruction to write something is not a question."""
+    absent = [t for t in query.terms if t in query.nouns and not term_in(t, corpus)]
     present = [t for t in query.terms if t not in absent]
+    if TASK.search(query.text) or INVENT.search(query.text):
+        return Support(False, [], present, "task")
+    if not spans or not any(s.matched for s in spans):
+        return Support(False, absent, present, "nothing")
+    lead = spans[0]
+    sentence = normalize(lead.chunk.text)
+    missing = [f"{y}年" for y in query.years if y not in sentence]
+    missing += [n for n in query.numbers if n not in sentence]
+    missing += [f"第{o}" for o in _ordinals(query.text) if o not in _ordinals(sentence)]
+    if query.years or ASKS_AMOUNT.search(query.text):
+        missing += [p for p in _places(query.text) if p not in sentence]
     total = sum(query.terms.values()) or 1.0
     share = sum(query.terms[t] for t in absent) / total
-    matched = any(s.matched for s in spans)
-    if missing or (absent and share >= MISSING_SHARE) or not spans or not matched:
-        return Support(False, missing + absent, present)
+    if missing or (absent and share >= MISSING_SHARE):
+        return Support(False, missing + absent, present, "missing")
+    if ASKS_NAME.search(query.text) and not _has_name(lead):
+        return Support(False, [], present, "name")
+    if ASKS_AMOUNT.search(query.text) and not NUMERAL.search(lead.text):
+        return Support(False, [], present, "amount")
     return Support(True, [], present)
+
+
+def _ordinals(text: str) -> set[str]:
+    """Ordinals written either way, as digits: 第六 and 第6 are both '6'."""
+    out = set()
+    for raw in ORDINAL.findall(text):
+        if raw.isdigit():
+            out.add(raw)
+        elif raw == "十":
+            out.add("10")
+        elif len(raw) == 1:
+            out.add(CN_DIGITS.get(raw, raw))
+    return out
+
+
+def _has_name(span: Span) -> bool:
+    """A person's name in the span (or the span is the byline, which is names)."""
+    if span.chunk.kind == "byline":
+        return True
+    return any(flag == "nr" for _, flag in jieba.posseg.lcut(span.text))
+
+
+HOME = {"江津", "江津区", "津"}
+
+
+def _places(text: str) -> list[str]:
+    """Place names in the question other than Jiangjin itself (重庆市, 成都…)."""
+    return [
+        w for w, flag in jieba.posseg.lcut(text) if flag == "ns" and w not in HOME and len(w) >= 2
+    ]

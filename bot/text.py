@@ -9,6 +9,8 @@ from functools import lru_cache
 import jieba
 
 jieba.setLogLevel(60)
+for _word in ("十三五", "十四五", "综保区", "森林覆盖率", "世界500强", "市场主体", "高新技术企业"):
+    jieba.add_word(_word)
 
 # Article wording for common paraphrases: a question may use either side.
 SYNONYMS = {
@@ -30,6 +32,32 @@ SYNONYMS = {
     "外贸总额": "进出口总额",
     "十三五期间": "十三五",
     "十四五期间": "十四五",
+    "全球五百强": "世界500强",
+    "全球500强": "世界500强",
+    "高科技": "高新技术",
+    "对外贸易": "进出口",
+    "外贸": "进出口",
+    "公司": "企业",
+    "厂家": "企业",
+    "树林": "森林",
+    "新注册": "新设",
+    "注册": "新设",
+    "个体户": "市场主体",
+    "研发平台": "创新平台",
+    "涨幅": "增长",
+    "增幅": "增长",
+    "增速": "增长",
+    "增涨": "增长",
+    "上涨": "增长",
+    "涨": "增长",
+    "增加": "增长",
+    "投入": "投资",
+    # Chongqing and Sichuan speech
+    "啥子": "什么",
+    "好多": "多少",
+    "咋个": "怎么",
+    "咋样": "怎么样",
+    "没得": "没有",
 }
 
 # English words a visitor may use, mapped to the article's own terms.
@@ -80,6 +108,43 @@ GLOSSARY = {
     "smart": "智能",
     "factories": "智能工厂",
     "factory": "智能工厂",
+    "capital": "外资",
+    "afforestation": "营造林",
+    "afforested": "营造林",
+    "workshops": "数字化车间",
+    "workshop": "数字化车间",
+    "digital": "数字化",
+    "actions": "行动",
+    "protection": "环保",
+    "designated": "规模以上",
+    "value": "产值",
+    "average": "年均",
+    "annual": "年均",
+    "annually": "年均",
+    "platforms": "平台",
+    "platform": "平台",
+    "global": "世界",
+    "500": "500",
+    "tech": "科技",
+    "technology": "技术",
+    "academician": "院士",
+    "academicians": "院士",
+    "consumer": "消费品",
+    "goods": "消费品",
+    "town": "镇",
+    "reform": "改革",
+    "railways": "铁路",
+    "expressways": "高速",
+    "expressway": "高速",
+    "population": "人口",
+    "mayor": "区长",
+    "secretary": "书记",
+    "weather": "天气",
+    "unemployment": "失业率",
+    "income": "收入",
+    "price": "价格",
+    "prices": "价格",
+    "housing": "房价",
     "billion": "亿",
     "yuan": "元",
 }
@@ -91,6 +156,8 @@ STOPWORDS = set(
     请问 请 一下 介绍 说说 讲讲 告诉 我 我们 你 你们 他 他们 它 这 那 这个 那个 这些 那些 那么 还有 其中
     谁 何时 什么时候 时候 江津 江津区 该区 津 重庆 重庆市 区 情况 方面 主要 相关 有关 具体 大概 大约 左右 目前 现在 当时 方面
     搞 咋 咋样 啥 哪 得 地 着 过 吗 多 少 些 个 年 时候 时期 期间 一共 总共 共 分别 文章 文中 提到 提及 说
+    状态 部门 年份 称号 名字 姓名 级别 方向 内容 东西 地方 措施 哪条 哪几个 哪几 哪一年 什么样 一共 今后
+    原来 听说 来说 做到 拿到 跨过 花了 多少钱 叫 叫啥 是哪 哪种 哪类 哪方面 哪几项 第几 几项 分别是 各 各有
     达到 达 是多少 有多少 多高 多快 怎么样了 如何了 变化 计划 打算 准备 要 会 能 将 想 做 做了 用 用了
     what which how many much is are was were the a an of in on at to for by and or does did do
     has have had its it jiangjin's s be been will would can could about tell me please district
@@ -109,11 +176,14 @@ def _converter():
     return opencc.OpenCC("t2s")
 
 
+def normalize_chars(text: str) -> str:
+    """NFKC, traditional to simplified, lower-case Latin letters."""
+    return _converter().convert(unicodedata.normalize("NFKC", text)).lower()
+
+
 def normalize(text: str) -> str:
-    """NFKC, traditional to simplified, lower-case Latin letters, article wording for synonyms."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _converter().convert(text)
-    text = text.lower()
+    """normalize_chars, then the article's wording for synonyms and dialect."""
+    text = normalize_chars(text)
     for variant, canonical in SYNONYMS.items():
         if variant.lower() in text:
             text = text.replace(variant.lower(), canonical.lower())
@@ -132,7 +202,10 @@ def content_terms(text: str) -> list[str]:
         word = word.strip()
         if not _WORDLIKE.search(word) or word in STOPWORDS:
             continue
-        if word.isascii() and word.isalpha():
+        if word.isascii() and not word.isdigit() and not re.fullmatch(r"[\d.%]+", word):
+            # English: only words the glossary knows carry meaning; the rest are ignored
+            if word not in GLOSSARY and word not in ("gdp",):
+                continue
             word = GLOSSARY.get(word, word).lower()
             if word in STOPWORDS:
                 continue
@@ -156,3 +229,25 @@ def numbers(text: str) -> list[str]:
 def has_words(text: str) -> bool:
     """True when the text holds at least one letter, digit or Chinese character."""
     return bool(_WORDLIKE.search(text))
+
+
+NOUNISH = ("n", "vn", "eng", "j", "l", "i")
+
+
+def noun_terms(terms: list[str]) -> set[str]:
+    """The terms jieba tags as nouns (or English, idioms, abbreviations): the things asked about."""
+    import jieba.posseg
+
+    out = set()
+    for term in terms:
+        if any(flag.startswith(NOUNISH) for _, flag in jieba.posseg.lcut(term)):
+            out.add(term)
+    return out
+
+
+def bigrams(text: str) -> set[str]:
+    """Character pairs of the Chinese (and alphanumeric) runs of normalised text."""
+    out = set()
+    for run in re.findall(r"[\u4e00-\u9fff]+|[a-z0-9.%]+", text):
+        out.update(run[i : i + 2] for i in range(len(run) - 1))
+    return out
