@@ -6,9 +6,10 @@ import argparse
 import json
 import shlex
 import sys
+from pathlib import Path
 
 from bot.errors import JJQAError
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, Settings
 from eval.dataset import DEFAULT_ARTICLE, DEFAULT_QA, QASetError, load_qa
 from eval.gate import DEFAULT_THRESHOLDS, ThresholdsError, check, load_thresholds
 
@@ -81,6 +82,14 @@ def embedder_of(bot):
     return getattr(bot, "embedder", None) or get_embedder(bot.settings)
 
 
+def shown(path: str) -> str:
+    """A path as people would type it: relative to the project root when inside it."""
+    try:
+        return Path(path).resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return path
+
+
 def main(argv: list[str] | None = None, bot=None) -> int:
     """Run the command line; `bot` is a finished Bot to evaluate instead of building one."""
     args = parser().parse_args(argv)
@@ -103,7 +112,7 @@ def main(argv: list[str] | None = None, bot=None) -> int:
         results = runner.run(bot, qa)
         embedder = embedder_of(bot)
         evaluation = runner.Evaluation(
-            qa=args.qa,
+            qa=shown(args.qa),
             mode=args.mode,
             embed_model=getattr(embedder, "name", bot.settings.embed_model),
             results=results,
