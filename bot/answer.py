@@ -179,7 +179,7 @@ def score_text(text: str, context: str, query: Query) -> tuple[float, set[str]]:
         score += PAIR_WEIGHT * len(query.pairs & bigrams(norm))
     if query.asks_when and years(text):
         score += 2.0
-    if query.tense and PLAN.search(text):
+    if query.tense and PLAN.search(context):
         score += 0.8 if query.tense == "plan" else -0.8
     return score, matched
 
@@ -201,6 +201,8 @@ def select_spans(query: Query, chunks: list[Chunk]) -> list[Span]:
             prior += 6.0 if chunk.kind in query.kinds else -1.0
         for i, j in clause_bounds(chunk.text):
             score, matched = score_text(chunk.text[i:j], chunk.text, query)
+            if chunk.kind in query.kinds:
+                matched.add(chunk.kind)
             candidates.append(Span(chunk, i, j, score + prior, matched))
     if not candidates:
         return []
@@ -243,10 +245,15 @@ def _extend(span: Span, query: Query) -> Span:
     def quoted() -> bool:
         return echo(normalize(text[bounds[lo][0] : bounds[hi][1]]), query.text)
 
+    def lacks_year() -> bool:
+        return query.asks_when and not years(text[bounds[lo][0] : bounds[hi][1]])
+
     def adds_terms(k: int) -> bool:
+        if lacks_year() and years(text[bounds[k][0] : bounds[k][1]]):
+            return True
         _, found = score_text(text[bounds[k][0] : bounds[k][1]], text, query)
         new = found - matched
-        return bool(new) and sum(query.terms.get(t, 2.0) for t in new) >= 0.3 * total
+        return bool(new) and sum(query.terms.get(t, 2.0) for t in new) >= 0.12 * total
 
     total = sum(query.terms.values()) + 2.0 * len(query.years)
     while (
@@ -267,7 +274,12 @@ def _extend(span: Span, query: Query) -> Span:
             if query.years and set(years(clause)) - set(query.years):
                 continue
             score, found = score_text(clause, text, query)
-            if found - matched or quoted() or bounds[hi][1] - bounds[lo][0] < TOO_SHORT:
+            if (
+                found - matched
+                or quoted()
+                or bounds[hi][1] - bounds[lo][0] < TOO_SHORT
+                or (lacks_year() and years(clause))
+            ):
                 options.append((len(found - matched), k > hi, score, k, found))
         if not options:
             break

@@ -167,6 +167,8 @@ class Bot:
             query = Query.build(
                 resolved.primary, resolved.secondary, self._retriever.idf, self._known
             )
+            if query.kinds:  # about the article itself: its title, byline or captions
+                chunks += [c for c in self._retriever.chunks if c.kind in query.kinds]
             spans = select_spans(query, chunks)
             support = check_support(query, spans, self._corpus)
             timings["answer"] = _since(t1)

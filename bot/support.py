@@ -12,6 +12,7 @@ from bot.answer import Query, Span
 from bot.text import normalize
 
 MISSING_SHARE = 0.5
+COVERAGE = 0.4
 CN_DIGITS = {c: str(i) for i, c in enumerate("零一二三四五六七八九")}
 ORDINAL = re.compile(r"第([零一二三四五六七八九十\d]+)")
 ASKS_NAME = re.compile(
@@ -49,7 +50,7 @@ def check_support(query: Query, spans: list[Span], corpus: str) -> Support:
     """The first span's sentence must hold the years, numbers and ordinals asked about, a name
     when a name is asked for and a figure when an amount is; the question's key terms must
     occur in the article; and an instruction to write something is not a question."""
-    absent = [t for t in query.terms if t in query.nouns and not term_in(t, corpus)]
+    absent = [t for t in query.terms if not term_in(t, corpus)]
     present = [t for t in query.terms if t not in absent]
     if TASK.search(query.text) or INVENT.search(query.text):
         return Support(False, [], present, "task")
@@ -66,6 +67,10 @@ def check_support(query: Query, spans: list[Span], corpus: str) -> Support:
     share = sum(query.terms[t] for t in absent) / total
     if missing or (absent and share >= MISSING_SHARE):
         return Support(False, missing + absent, present, "missing")
+    known = {t: w for t, w in query.terms.items() if t not in absent}
+    if known and sum(w for t, w in known.items() if t in sentence) < COVERAGE * sum(known.values()):
+        gaps = [t for t in known if t not in sentence and t in query.nouns]
+        return Support(False, gaps, [t for t in known if t in sentence], "missing")
     if ASKS_NAME.search(query.text) and not _has_name(lead):
         return Support(False, [], present, "name")
     if ASKS_AMOUNT.search(query.text) and not NUMERAL.search(lead.text):
