@@ -37,7 +37,7 @@ def real_bot(shared_bot):
 class RecordingBot:
     """The real bot, recording each question and history; knobs change one behaviour for a test.
 
-    `delay_s` answers late (WeChat's 5-second path), `append` adds text to the answer (a reply
+    `delay_s` answers no sooner than that (WeChat's 5-second path), `append` adds text to the answer (a reply
     longer than 2048 bytes), `replace` swaps the answer text, `error` makes every ask raise it.
     """
 
@@ -48,12 +48,14 @@ class RecordingBot:
         self._lock = threading.Lock()
 
     def ask(self, question: str, history=None) -> Answer:
+        started = time.monotonic()
         with self._lock:
             self.calls.append((question, [tuple(t) for t in history or []]))
-        time.sleep(self.delay_s)
         if self.error is not None:
             raise self.error
         answer = self.bot.ask(question, history=history)
+        # The answer is ready `delay_s` after the question, however long the real bot took.
+        time.sleep(max(0.0, self.delay_s - (time.monotonic() - started)))
         if self.replace is not None:
             answer.answer = self.replace
         if self.append:
