@@ -30,9 +30,10 @@ run: index
 
 # Browser tests drive Debian's Chromium; install it when it is missing (needs root or sudo).
 browser:
-	@test -x /usr/bin/chromium || { \
+	@test -x /usr/bin/chromium -a -d /usr/share/fonts/opentype/noto || { \
 	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 lint: install
 	$(PY) -m ruff check .

@@ -280,7 +280,10 @@ def _extend(span: Span, query: Query) -> Span:
                 or bounds[hi][1] - bounds[lo][0] < TOO_SHORT
                 or (lacks_year() and years(clause))
             ):
-                options.append((len(found - matched), k > hi, score, k, found))
+                # a "when" answer takes the year before (the subject of a clause chain comes
+                # first); otherwise read on
+                ahead = k < lo if lacks_year() else k > hi
+                options.append((len(found - matched), ahead, score, k, found))
         if not options:
             break
         *_, k, found = max(options)
