@@ -190,8 +190,16 @@ def _parts(term: str) -> list[str]:
     return [p for p in jieba.lcut_for_search(term) if len(p) >= 2 and p != term]
 
 
-def select_spans(query: Query, chunks: list[Chunk]) -> list[Span]:
-    """The best clauses for the query among the ranked chunks, extended to read as a fact."""
+def rerank(query: Query, chunks: list[Chunk]) -> list[Chunk]:
+    """The chunks ordered by their best clause's score for the query (ties keep their order)."""
+    best: dict[str, float] = {}
+    for span in _candidates(query, chunks):
+        best[span.chunk.id] = max(best.get(span.chunk.id, float("-inf")), span.score)
+    return sorted(chunks, key=lambda c: -best.get(c.id, float("-inf")))
+
+
+def _candidates(query: Query, chunks: list[Chunk]) -> list[Span]:
+    """Every clause of the ranked chunks with its score (match plus a prior from the rank)."""
     candidates: list[Span] = []
     for rank, chunk in enumerate(chunks):
         if chunk.kind in ("subtitle", "heading"):
@@ -204,6 +212,12 @@ def select_spans(query: Query, chunks: list[Chunk]) -> list[Span]:
             if chunk.kind in query.kinds:
                 matched.add(chunk.kind)
             candidates.append(Span(chunk, i, j, score + prior, matched))
+    return candidates
+
+
+def select_spans(query: Query, chunks: list[Chunk]) -> list[Span]:
+    """The best clauses for the query among the ranked chunks, extended to read as a fact."""
+    candidates = _candidates(query, chunks)
     if not candidates:
         return []
     candidates.sort(key=lambda s: -s.score)

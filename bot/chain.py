@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 
-from bot.answer import Query, Span, select_spans
+from bot.answer import Query, Span, rerank, select_spans
 from bot.cite import citation_for
 from bot.errors import JJQAError
 from bot.followup import resolve
@@ -124,13 +124,25 @@ class Bot:
 
     # -- answering -------------------------------------------------------------------------
     def retrieve(self, question: str, history=None, k: int | None = None) -> list[Hit]:
-        """The ranked sentence-level pieces retrieval finds for the question."""
+        """The ranked sentence-level pieces for the question: hybrid retrieval, then reranked
+        by how well their best clause answers it (the order the answerer reads them in)."""
         self.warm()
         with self._lock:
             self._fresh()
-            resolved = self._resolve(question, _pairs(history))
-            docs = self._retriever.invoke(resolved.search_text)
-        return [_hit(d) for d in docs][: k or self.settings.top_k]
+            resolved, query, chunks, docs = self._gather(question, _pairs(history))
+        scores = {d.metadata["chunk"].id: d.metadata["score"] for d in docs}
+        ranked = rerank(query, chunks)[: k or self.settings.top_k]
+        return [_hit(c, scores.get(c.id, 0.0)) for c in ranked]
+
+    def _gather(self, question: str, history: list[tuple[str, str]]):
+        """Resolve the question, retrieve, and build the query the answerer scores with."""
+        resolved = self._resolve(question, history)
+        docs = self._retriever.invoke(resolved.search_text)
+        chunks = [d.metadata["chunk"] for d in docs]
+        query = Query.build(resolved.primary, resolved.secondary, self._retriever.idf, self._known)
+        if query.kinds:  # about the article itself: its title, byline or captions
+            chunks += [c for c in self._retriever.chunks if c.kind in query.kinds]
+        return resolved, query, chunks, docs
 
     def _resolve(self, question: str, history: list[tuple[str, str]]):
         """The question (and the one it follows up) with typos towards the article's words fixed."""
@@ -158,17 +170,10 @@ class Bot:
         timings = {}
         with self._lock:
             self._fresh()
-            resolved = self._resolve(question, history)
             t0 = time.perf_counter()
-            docs = self._retriever.invoke(resolved.search_text)
+            resolved, query, chunks, _ = self._gather(question, history)
             timings["retrieve"] = _since(t0)
             t1 = time.perf_counter()
-            chunks = [d.metadata["chunk"] for d in docs]
-            query = Query.build(
-                resolved.primary, resolved.secondary, self._retriever.idf, self._known
-            )
-            if query.kinds:  # about the article itself: its title, byline or captions
-                chunks += [c for c in self._retriever.chunks if c.kind in query.kinds]
             spans = select_spans(query, chunks)
             support = check_support(query, spans, self._corpus)
             timings["answer"] = _since(t1)
@@ -177,7 +182,8 @@ class Bot:
         else:
             answer = _compose(spans)
             if self.settings.llm_enabled or self._chat_model is not None:
-                answer = self._with_llm(question, history, chunks, answer, timings)
+                passages = rerank(query, chunks)
+                answer = self._with_llm(question, history, passages, answer, timings)
         answer.timings_ms = dict(timings, total=_since(started))
         return answer
 
@@ -243,8 +249,7 @@ def _as_written(term: str, question: str) -> str:
     return term
 
 
-def _hit(doc) -> Hit:
-    chunk = doc.metadata["chunk"]
+def _hit(chunk, score: float) -> Hit:
     return Hit(
         id=chunk.id,
         text=chunk.text,
@@ -253,7 +258,7 @@ def _hit(doc) -> Hit:
         end=chunk.end,
         section=chunk.section,
         kind=chunk.kind,
-        score=round(doc.metadata["score"], 6),
+        score=round(score, 6),
     )
 
 
