@@ -8,7 +8,6 @@ import time
 
 from bot.answer import Query, Span, rerank, select_spans
 from bot.cite import citation_for
-from bot.errors import JJQAError
 from bot.followup import resolve
 from bot.question import clean_question
 from bot.settings import Settings
@@ -157,10 +156,7 @@ class Bot:
         clean = clean_question(question, self.settings.max_question_chars)
         if clean.problem:
             return Answer(_join(clean.notice, clean.problem), refused=True, timings_ms=_ms(started))
-        try:
-            answer = self._answer(clean.text, _pairs(history), started)
-        except JJQAError:
-            raise
+        answer = self._answer(clean.text, _pairs(history), started)
         if clean.notice:
             answer.answer = _join(clean.notice, answer.answer)
         return answer
