@@ -17,9 +17,10 @@ from chat_browser import (
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """Debian's Chromium under Playwright (never a downloaded browser)."""
+    """Debian's Chromium under Playwright (never a downloaded browser). Module-scoped: the sync
+    API keeps an event loop running while it is open, which later asyncio.run() calls refuse."""
     if not CHROMIUM.exists():
         pytest.skip(
             "browser tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
