@@ -1,4 +1,5 @@
-"""The question set in eval/qa.jsonl is well formed and true to the article."""
+"""The question sets in eval/ (qa.jsonl and the held-out holdout.jsonl) are well formed and
+true to the article."""
 
 import json
 import re
@@ -10,6 +11,7 @@ from bot.settings import PROJECT_ROOT
 from eval.dataset import KINDS
 
 QA = PROJECT_ROOT / "eval" / "qa.jsonl"
+HOLDOUT = PROJECT_ROOT / "eval" / "holdout.jsonl"
 ARTICLE = PROJECT_ROOT / "docs" / "jiangjin.txt"
 REQUIRED = {"id": str, "kind": str, "question": str, "answerable": bool, "facts": list}
 
@@ -18,13 +20,14 @@ def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def load() -> list[dict]:
-    lines = QA.read_text(encoding="utf-8").splitlines()
+def load(path=QA) -> list[dict]:
+    lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
 ITEMS = load()
-ANSWERABLE = [item for item in ITEMS if item["answerable"]]
+HELD_OUT = load(HOLDOUT)
+ANSWERABLE = [item for item in ITEMS + HELD_OUT if item["answerable"]]
 ARTICLE_TEXT = squeeze(ARTICLE.read_text(encoding="utf-8"))
 
 
@@ -47,6 +50,16 @@ def test_every_item_has_the_required_fields_and_a_unique_id():
     assert len(ids) == len(set(ids)), [i for i, n in Counter(ids).items() if n > 1]
     questions = [(item["question"], str(item.get("history"))) for item in ITEMS]
     assert len(questions) == len(set(questions)), "the same question twice"
+
+
+def test_the_held_out_set_is_separate_from_the_main_set():
+    assert len(HELD_OUT) >= 40 and sum(not i["answerable"] for i in HELD_OUT) >= 10
+    for item in HELD_OUT:
+        for name, kind in REQUIRED.items():
+            assert isinstance(item.get(name), kind), f"{item.get('id')}: {name}"
+        assert item["kind"] in KINDS and item["answerable"] == (item["kind"] != "unanswerable")
+    assert len({i["id"] for i in HELD_OUT} | {i["id"] for i in ITEMS}) == len(HELD_OUT) + len(ITEMS)
+    assert not {i["question"] for i in HELD_OUT} & {i["question"] for i in ITEMS}
 
 
 def test_unanswerable_items_have_no_facts_and_answerable_ones_do():
@@ -73,7 +86,7 @@ def test_evidence_is_in_the_article_and_every_fact_group_is_in_it(item):
 def test_followups_carry_history_pairs():
     followups = [item for item in ITEMS if item["kind"] == "followup"]
     assert followups
-    for item in ITEMS:
+    for item in ITEMS + HELD_OUT:
         history = item.get("history", [])
         assert isinstance(history, list), item["id"]
         for turn in history:
