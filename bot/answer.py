@@ -76,6 +76,7 @@ class Query:
     tense: str = ""
     pairs: set[str] = field(default_factory=set)
     asks_when: bool = False
+    own: set[str] = field(default_factory=set)
 
     @classmethod
     def build(cls, primary: str, secondary: str, idf, known=lambda term: True) -> Query:
@@ -115,6 +116,7 @@ class Query:
             tense,
             pairs,
             bool(ASKS_WHEN.search(text)),
+            set(own) & set(weights),
         )
 
 

@@ -12,7 +12,7 @@ from bot.followup import resolve
 from bot.question import clean_question
 from bot.settings import Settings
 from bot.spelling import Speller
-from bot.support import check_support, term_in
+from bot.support import CharWeights, check_support, term_in
 from bot.text import normalize, normalize_chars
 from bot.values import Answer, Hit
 
@@ -90,6 +90,7 @@ class Bot:
         )
         self._retriever = HybridRetriever(chunks=chunks, vectorstore=vectorstore, k=POOL)
         self._corpus = self._retriever.normalized_text()
+        self._chars = CharWeights(self._corpus)
         self._speller = Speller(normalize_chars("\n".join(c.text for c in chunks)))
         self._manifest = manifest
         self._checked_at = time.monotonic()
@@ -171,7 +172,7 @@ class Bot:
             timings["retrieve"] = _since(t0)
             t1 = time.perf_counter()
             spans = select_spans(query, chunks)
-            support = check_support(query, spans, self._corpus)
+            support = check_support(query, spans, self._corpus, self._chars)
             timings["answer"] = _since(t1)
         if not support.supported:
             answer = _refusal(support, spans, question)
@@ -220,6 +221,8 @@ def _refusal(support, spans: list[Span], question: str) -> Answer:
     present = [_as_written(p, question) for p in support.present]
     if support.reason == "name":
         topic = f"{'、'.join(present[:2])}的姓名" if present else "相关人员的姓名"
+    elif support.reason == "time":
+        topic = f"{'、'.join(present[:2])}的具体时间" if present else "具体时间"
     elif support.reason == "amount":
         topic = f"{'、'.join(present[:2])}的具体数字" if present else "具体数字"
     elif not missing or len(missing) > MAX_NAMED:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import jieba
@@ -18,7 +20,15 @@ ORDINAL = re.compile(r"第([零一二三四五六七八九十\d]+)")
 ASKS_NAME = re.compile(
     r"是谁|谁是|哪位|姓名|\bwho\b|(主任|书记|区长|市长|县长|局长|负责人|领导|作者|记者|人).{0,6}(叫什么|名字)"
 )
-INVENT = re.compile(r"编一个|编个|随便编|编造|瞎编|捏造|虚构|编一|make up|invent")
+INVENT = re.compile(
+    r"编一个|编个|随便编|编造|瞎编|捏造|虚构|编一|make up|invent"
+    r"|(忽略|无视|别管|不用管|不要管|抛开|ignore).{0,8}(规则|文章|限制|指令|要求|rules|article)"
+)
+ASKS_WHEN = re.compile(r"哪一年|哪年|什么时候|何时|啥时候|\bwhen\b|which year")
+ASKS_RATIO = re.compile(r"比例|比重|占比|百分之几|百分比|percent|share of")
+ASKS_RANK = re.compile(r"第几|排名|排第|排在|rank")
+RELATIVE_YEAR = re.compile(r"明年|今年|去年|前年|后年|下一年|上一年|next year|last year|this year")
+SCOPES = re.compile(r"全国|全市|全省|全区|全球|世界|全世界")
 ASKS_AMOUNT = re.compile(
     r"多少|几[个家项次倍年亩条座所人万亿]|多大|多长|多高|多快|多远|百分之几|how many|how much"
 )
@@ -46,7 +56,27 @@ def term_in(term: str, corpus: str) -> bool:
     return bool(parts) and all(p in corpus for p in parts)
 
 
-def check_support(query: Query, spans: list[Span], corpus: str) -> Support:
+class CharWeights:
+    """How telling each character is: rare characters of the article say more than 的 or 年."""
+
+    def __init__(self, corpus: str):
+        counts = Counter(c for c in corpus if not c.isspace())
+        self._top = math.log(1 + len(corpus))
+        self._weights = {c: math.log(1 + len(corpus) / (1 + n)) for c, n in counts.items()}
+
+    def presence(self, term: str, sentence: str) -> float:
+        """Share (0 to 1) of a term's character weight that the sentence contains: an unknown
+        word that shares its telling characters with the cited sentence is likely a paraphrase
+        (外商 of 外资, 植被覆盖 of 森林覆盖率), one that shares nothing is something else."""
+        chars = [c for c in term if c.isalnum()]
+        total = sum(self._weights.get(c, self._top) for c in chars)
+        found = sum(self._weights.get(c, self._top) for c in chars if c in sentence)
+        return found / total if total else 0.0
+
+
+def check_support(
+    query: Query, spans: list[Span], corpus: str, chars: CharWeights | None = None
+) -> Support:
     """The first span's sentence must hold the years, numbers and ordinals asked about, a name
     when a name is asked for and a figure when an amount is; the question's key terms must
     occur in the article; and an instruction to write something is not a question."""
@@ -61,10 +91,18 @@ def check_support(query: Query, spans: list[Span], corpus: str) -> Support:
     missing = [f"{y}年" for y in query.years if y not in sentence]
     missing += [n for n in query.numbers if n not in sentence]
     missing += [f"第{o}" for o in _ordinals(query.text) if o not in _ordinals(sentence)]
-    if query.years or ASKS_AMOUNT.search(query.text):
+    missing += [w for w in RELATIVE_YEAR.findall(query.text) if w not in sentence]
+    if query.years or ASKS_AMOUNT.search(query.text) or ASKS_RANK.search(query.text):
         missing += [p for p in _places(query.text) if p not in sentence]
-    total = sum(query.terms.values()) or 1.0
-    share = sum(query.terms[t] for t in absent) / total
+        missing += [w for w in SCOPES.findall(query.text) if w not in sentence]
+    # a follow-up with words of its own is judged on them, not on the question it follows
+    asked = query.own or set(query.terms)
+    total = sum(query.terms[t] for t in asked) or 1.0
+    chars = chars or CharWeights(corpus)
+    share = (
+        sum(query.terms[t] * (1 - chars.presence(t, sentence)) for t in absent if t in asked)
+        / total
+    )
     if missing or (absent and share >= MISSING_SHARE):
         return Support(False, missing + absent, present, "missing")
     known = {t: w for t, w in query.terms.items() if t not in absent}
@@ -75,6 +113,12 @@ def check_support(query: Query, spans: list[Span], corpus: str) -> Support:
         return Support(False, [], present, "name")
     if ASKS_AMOUNT.search(query.text) and not NUMERAL.search(lead.text):
         return Support(False, [], present, "amount")
+    if ASKS_RATIO.search(query.text) and not re.search(r"%|百分", lead.text):
+        return Support(False, [], present, "amount")
+    if ASKS_RANK.search(query.text) and not ORDINAL.search(lead.text):
+        return Support(False, [], present, "amount")
+    if ASKS_WHEN.search(query.text) and not re.search(r"\d{4}年|十三五|十四五", lead.text):
+        return Support(False, [], present, "time")
     return Support(True, [], present)
 
 
