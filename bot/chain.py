@@ -107,6 +107,12 @@ class Bot:
                 log.info("switching to index build %s", manifest.build)
                 self._open(manifest)
 
+    @property
+    def embedder(self):
+        """The embedding model the index was built with (loaded on first use)."""
+        self.warm()
+        return self._embedder
+
     def status(self) -> dict:
         """Whether the index is loaded, and what it holds."""
         from index.store import IndexStore
