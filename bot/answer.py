@@ -17,7 +17,7 @@ QUANTITY = re.compile(
 NUMERIC = re.compile(r"[\d.%]+")
 # Plans (将, 力争…) answer questions about the future; done things answer 现在/已经/了吗.
 PLAN = re.compile(r"将|力争|争取|计划|目标|要|规划|今后|到20\d\d年")
-ASKS_WHEN = re.compile(r"哪一年|哪年|什么时候|何时|啥时候|when|which year")
+ASKS_WHEN = re.compile(r"哪一年|哪年|什么时候|何时|啥时候|\bwhen\b|which year")
 # Characters of question words and of the article's own name: pairs with them say nothing.
 GENERIC_CHARS = set("江津区的是了吗呢什么多少哪些怎样要把将有在和与及")
 PAIR_WEIGHT = 0.6

@@ -24,7 +24,6 @@ INVENT = re.compile(
     r"编一个|编个|随便编|编造|瞎编|捏造|虚构|编一|make up|invent"
     r"|(忽略|无视|别管|不用管|不要管|抛开|ignore).{0,8}(规则|文章|限制|指令|要求|rules|article)"
 )
-ASKS_WHEN = re.compile(r"哪一年|哪年|什么时候|何时|啥时候|\bwhen\b|which year")
 ASKS_RATIO = re.compile(r"比例|比重|占比|百分之几|百分比|percent|share of")
 ASKS_RANK = re.compile(r"第几|排名|排第|排在|rank")
 RELATIVE_YEAR = re.compile(r"明年|今年|去年|前年|后年|下一年|上一年|next year|last year|this year")
@@ -117,7 +116,7 @@ def check_support(
         return Support(False, [], present, "amount")
     if ASKS_RANK.search(query.text) and not ORDINAL.search(lead.text):
         return Support(False, [], present, "amount")
-    if ASKS_WHEN.search(query.text) and not re.search(r"\d{4}年|十三五|十四五", lead.text):
+    if query.asks_when and not re.search(r"\d{4}年|十三五|十四五", lead.text):
         return Support(False, [], present, "time")
     return Support(True, [], present)
 
