@@ -14,6 +14,7 @@ from bot.answer import Query, Span
 from bot.text import normalize
 
 MISSING_SHARE = 0.5
+STRONG_SHARE = 0.8
 COVERAGE = 0.4
 CN_DIGITS = {c: str(i) for i, c in enumerate("零一二三四五六七八九")}
 ORDINAL = re.compile(r"第([零一二三四五六七八九十\d]+)")
@@ -102,9 +103,10 @@ def check_support(
         sum(query.terms[t] * (1 - chars.presence(t, sentence)) for t in absent if t in asked)
         / total
     )
-    if missing or (absent and share >= MISSING_SHARE):
-        return Support(False, missing + absent, present, "missing")
     known = {t: w for t, w in query.terms.items() if t not in absent}
+    own_known = {t: w for t, w in known.items() if t in asked}
+    if missing or (absent and share >= _tolerance(own_known, sentence, query)):
+        return Support(False, missing + absent, present, "missing")
     if known and sum(w for t, w in known.items() if t in sentence) < COVERAGE * sum(known.values()):
         gaps = [t for t in known if t not in sentence and t in query.nouns]
         return Support(False, gaps, [t for t in known if t in sentence], "missing")
@@ -119,6 +121,17 @@ def check_support(
     if query.asks_when and not re.search(r"\d{4}年|十三五|十四五", lead.text):
         return Support(False, [], present, "time")
     return Support(True, [], present)
+
+
+def _tolerance(known: dict[str, float], sentence: str, query: Query) -> float:
+    """How much of the question may be words the article never uses. More when the cited
+    sentence holds two or more of the question's other words (or one and the year asked):
+    then the unknown words are most likely the asker's own wording for the same thing."""
+    hits = [t for t in known if t in sentence] + [y for y in query.years if y in sentence]
+    weight = sum(known.get(t, 0.0) for t in hits)
+    if len(hits) >= 2 and weight >= 0.5 * (sum(known.values()) or 1.0):
+        return STRONG_SHARE
+    return MISSING_SHARE
 
 
 def _ordinals(text: str) -> set[str]:
