@@ -23,7 +23,7 @@ GENERIC_CHARS = set("江津区的是了吗呢什么多少哪些怎样要把将�
 PAIR_WEIGHT = 0.6
 ASKS_PLAN = re.compile(r"将|要|计划|打算|目标|规划|今后|未来|以后|准备|力争|会不会")
 ASKS_DONE = re.compile(
-    r"现在|目前|已经|了吗|没有|有没有|如何了|怎么样了|取得|成绩|成效|过去|这几年|五年来"
+    r"现在|目前|已经|了吗|没有|有没有|如何了|怎么样|咋样|取得|成绩|成效|过去|这几年|五年来"
 )
 # Questions about the article itself point to its title, byline or photo captions.
 STRUCTURE_WORDS = {
