@@ -162,7 +162,9 @@ class Bot:
         started = time.perf_counter()
         clean = clean_question(question, self.settings.max_question_chars)
         if clean.problem:
-            return Answer(_join(clean.notice, clean.problem), refused=True, timings_ms=_ms(started))
+            return Answer(
+                _join(clean.notice, clean.problem), kind="unclear", timings_ms=_ms(started)
+            )
         answer = self._answer(clean.text, _pairs(history), started)
         if clean.notice:
             answer.answer = _join(clean.notice, answer.answer)

@@ -23,6 +23,7 @@ class Settings:
 
     data_dir: Path = PROJECT_ROOT / ".jjqa"
     docs_dir: Path = PROJECT_ROOT / "docs"
+    profile_path: Path | None = None
     embed_model: str = DEFAULT_EMBED_MODEL
     chroma_url: str | None = None
     top_k: int = 5
@@ -50,9 +51,18 @@ class Settings:
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser()
         self.docs_dir = Path(self.docs_dir).expanduser()
+        if self.profile_path is None:
+            self.profile_path = self.docs_dir / "profile.toml"
+        self.profile_path = Path(self.profile_path).expanduser()
         if self.feedback_path is None:
             self.feedback_path = self.data_dir / "feedback.jsonl"
         self.feedback_path = Path(self.feedback_path).expanduser()
+
+    def profile(self):
+        """The deployer's profile (bot/profile.py) from profile_path (JJQA_PROFILE_PATH)."""
+        from bot.profile import load_profile
+
+        return load_profile(self.profile_path)
 
     @property
     def llm_enabled(self) -> bool:

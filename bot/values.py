@@ -45,18 +45,35 @@ class Citation:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__})
 
 
+KINDS = ("answer", "refusal", "smalltalk", "unclear")
+
+
 @dataclass
 class Answer:
-    """What the bot says: the text with `[n]` markers, whether it refused, and the cited quotes."""
+    """What the bot says: the text with `[n]` markers, whether it refused, and the cited quotes.
+
+    `kind` tells channels what sort of reply it is: "answer" (from the documents, cited),
+    "refusal" (the documents do not say), "smalltalk" (a greeting, thanks or a request for
+    help) or "unclear" (no question could be read). Only an "answer" has `refused` False.
+    """
 
     answer: str
     refused: bool = False
     citations: list[Citation] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    kind: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            self.kind = "refusal" if self.refused else "answer"
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown answer kind {self.kind!r}; choose one of {KINDS}")
+        self.refused = self.kind != "answer"
 
     def to_dict(self) -> dict:
         return {
             "answer": self.answer,
+            "kind": self.kind,
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
             "timings_ms": dict(self.timings_ms),
@@ -69,4 +86,5 @@ class Answer:
             refused=bool(data.get("refused", False)),
             citations=[Citation.from_dict(c) for c in data.get("citations", [])],
             timings_ms=dict(data.get("timings_ms", {})),
+            kind=data.get("kind", ""),
         )

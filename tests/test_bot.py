@@ -27,7 +27,7 @@ REFUSALS = [
 
 def check_contract(answer, article_text):
     data = answer.to_dict()
-    assert set(data) == {"answer", "refused", "citations", "timings_ms"}
+    assert set(data) == {"answer", "kind", "refused", "citations", "timings_ms"}
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
     assert markers == {c.n for c in answer.citations}
     for c in answer.citations:

@@ -51,9 +51,11 @@ class CitationOut(BaseModel):
 
 
 class AskResponse(BaseModel):
-    """The answer with `[n]` markers, whether the bot refused, and the quotes it cites."""
+    """The answer with `[n]` markers, what kind of reply it is (answer, refusal, smalltalk or
+    unclear), whether the bot refused, and the quotes it cites."""
 
     answer: str
+    kind: str
     refused: bool
     citations: list[CitationOut]
     timings_ms: dict[str, float]

@@ -48,7 +48,7 @@ def test_ask_returns_cited_answer_from_the_article(open_api):
     response = client.post("/api/ask", json={"question": QUESTION})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"answer", "refused", "citations", "timings_ms"}
+    assert set(body) == {"answer", "kind", "refused", "citations", "timings_ms"}
     assert body["refused"] is False
     assert "1036.7" in body["answer"] + "".join(c["quote"] for c in body["citations"])
     assert body["citations"], "an answer from the article cites it"
