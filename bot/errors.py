@@ -19,3 +19,7 @@ class EmbedderError(JJQAError):
 
 class LLMError(JJQAError):
     """The configured chat model failed or answered in an unusable way."""
+
+
+class StoreUnavailable(JJQAError):
+    """The index store (a Chroma server or the local build) cannot be read right now."""
