@@ -49,7 +49,7 @@ def create_app(bot, warmup: Warmup | None = None) -> gr.Blocks:
         with gr.Row(equal_height=False, elem_id="jj-main"):
             with gr.Column(scale=3, min_width=320, elem_id="jj-chat-col"):
                 log = gr.HTML(
-                    chat.html([]),
+                    chat.html([], ready=False),
                     js_on_load=page.asset("chat.js"),
                     apply_default_css=False,
                     elem_id="jj-chat",
@@ -100,7 +100,7 @@ def create_app(bot, warmup: Warmup | None = None) -> gr.Blocks:
         quick = {"show_progress": "hidden", "queue": False}
         log.new_chat(chat.reset, None, outputs, cancels=asking, **quick)
         log.feedback(chat.rate, [turns], [log, turns, saved], **quick)
-        app.load(chat.restore, [saved], [log, turns], **quick)
+        app.load(chat.restore, [saved, turns], [log, turns], **quick)
         app.load(chat.status, None, [banner, timer], **quick)
         timer.tick(chat.status, None, [banner, timer], **quick)
     return app

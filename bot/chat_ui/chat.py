@@ -76,8 +76,10 @@ class Chat:
         self.step_s = step_s
         self.feedback_limit = feedback_limit or FeedbackLimit()
 
-    def html(self, turns: list[Turn], announce: str = "") -> str:
-        return render.conversation_html(turns, self.articles, self.name, announce, self.examples)
+    def html(self, turns: list[Turn], announce: str = "", ready: bool = True) -> str:
+        return render.conversation_html(
+            turns, self.articles, self.name, announce, self.examples, ready
+        )
 
     def ask(self, question: str, turns: list[Turn]):
         """Stream one answer; see the class docstring for what each step yields."""
@@ -142,8 +144,11 @@ class Chat:
         browser copy."""
         return self.html([]), [], gr.update(value=""), gr.update(interactive=True), []
 
-    def restore(self, saved):
-        """(chat HTML, turns) from the conversation the browser kept before a reload."""
+    def restore(self, saved, turns: list[Turn]):
+        """(chat HTML, turns) from the conversation the browser kept before a reload; nothing
+        changes when a question was asked before the page finished loading."""
+        if turns:
+            return SAME, SAME
         turns = kept.restore(saved)
         return self.html(turns), turns
 

@@ -246,9 +246,13 @@ def conversation_html(
     name: str = "",
     announce: str = "",
     examples: list[str] | tuple[str, ...] = (),
+    ready: bool = True,
 ) -> str:
     """The whole chat: a live region that reads out `announce` (the newest finished reply),
-    the head with 新对话, and the log (the welcome when empty, else every turn)."""
+    the head with 新对话, and the log (the welcome when empty, else every turn).
+
+    `ready` is False only in the page as first served, before the conversation kept in the
+    browser has been restored (the log's data-ready says which)."""
     last = len(turns) - 1
     body = "".join(turn_html(i, t, articles, i == last) for i, t in enumerate(turns))
     streaming = any(not t.done for t in turns)
@@ -263,7 +267,7 @@ def conversation_html(
         f"{esc(announce)}</div>"
         f'<div class="jj-chat-head"><h2 class="jj-chat-title">对话</h2>{new}</div>'
         f'<div class="jj-log" role="region" aria-label="对话记录" tabindex="0" '
-        f'data-turns="{len(turns)}" data-busy="{int(streaming)}">'
+        f'data-turns="{len(turns)}" data-busy="{int(streaming)}" data-ready="{int(ready)}">'
         f"{body or welcome_html(articles, name, examples)}</div>"
     )
 

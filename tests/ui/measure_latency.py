@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                     loads.append((page.evaluate(PAINT_JS), shown))
                     page.evaluate("() => localStorage.clear()")
                 page.goto(served.url)
-                page.wait_for_selector(".jj-log")
+                page.wait_for_selector(".jj-log[data-ready='1']")
                 firsts, wholes = [], []
                 for i in range(args.runs):
                     if i and i % 5 == 0:  # a fresh conversation now and then

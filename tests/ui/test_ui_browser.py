@@ -66,8 +66,9 @@ def _compact(text: str) -> str:
 
 
 def open_chat(page, url: str):
+    """Open the chat and wait until the index is ready and the kept conversation restored."""
     page.goto(url)
-    page.wait_for_selector(".jj-log")
+    page.wait_for_selector(".jj-log[data-ready='1']")
     page.wait_for_selector(".jj-status", state="hidden", timeout=WARM_TIMEOUT_S * 1000)
 
 
@@ -101,6 +102,7 @@ def test_first_start_says_the_index_is_building_then_answers(desktop, shared_dat
         page.goto(served.url)
         banner = page.locator(".jj-status")
         banner.wait_for()
+        page.wait_for_selector(".jj-log[data-ready='1']")
         assert "正在建立索引" in banner.inner_text()
         box = page.locator("#jj-question textarea")
         box.fill("江津2019年GDP是多少？")

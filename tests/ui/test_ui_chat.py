@@ -120,3 +120,18 @@ def test_offered_questions_are_answerable_unasked_and_near_the_answer(shared_bot
     offered = suggestions.after(None, ["江津 2019年GDP是多少?"])  # asked in other spacing
     assert offered[0] == "江津有多少家高新技术企业？"
     assert same_question("ＧＤＰ 是多少？", "gdp是多少")
+
+
+def test_restoring_never_replaces_a_conversation_already_started(tmp_path):
+    chat = Chat(NeverAsked(), [], FeedbackLog(tmp_path / "fb.jsonl"), warmup=None)
+    saved = [{"question": "旧问题", "answer": {"answer": "旧回答"}}]
+    html, turns = chat.restore(saved, [])
+    assert [t.question for t in turns] == ["旧问题"] and "旧回答" in html
+    started = [Turn("新问题")]
+    assert chat.restore(saved, started) == (chat_update(), chat_update())
+
+
+def chat_update():
+    import gradio as gr
+
+    return gr.update()

@@ -122,7 +122,7 @@ function busy() {
 function checkSend() {
   const box = questionBox();
   if (!box) return;
-  if (!box.value.trim()) note("请先输入问题，再按发送。也可以点下面的示例问题。", true);
+  if (!box.value.trim()) note("请先输入问题，再按发送。", true);
   else if (busy()) note("请等这个回答显示完，再问下一个问题。", true);
 }
 
