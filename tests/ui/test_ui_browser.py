@@ -213,6 +213,28 @@ def test_dark_mode_darkens_the_chat_the_article_and_the_question_box(chat, brows
         assert page.evaluate(luminance, sel) < 0.05, sel
 
 
+CONTRAST_JS = """([sel, pseudo]) => {
+  const parse = (c) => c.match(/[\\d.]+/g).map(Number);
+  const lum = (c) => { const [r, g, b] = parse(c).map((v) => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const el = document.querySelector(sel);
+  let back = el;
+  while (parse(getComputedStyle(back).backgroundColor)[3] === 0) back = back.parentElement;
+  const fg = lum(getComputedStyle(el, pseudo).color);
+  const bg = lum(getComputedStyle(back).backgroundColor);
+  return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_placeholder_and_subtitle_are_readable(chat, browse, scheme):
+    page = browse(PHONE, color_scheme=scheme)  # axe-core does not check placeholders
+    open_chat(page, chat.url)
+    for sel, pseudo in (("#jj-question textarea", "::placeholder"), (".jj-header p", None)):
+        assert page.evaluate(CONTRAST_JS, [sel, pseudo]) >= 4.5, (sel, scheme)
+
+
 def test_phone_controls_are_big_enough_to_tap(chat, phone):
     page = phone
     open_chat(page, chat.url)
