@@ -28,12 +28,24 @@ index: install
 run: index
 	$(PY) ui.py
 
-# Browser tests drive Debian's Chromium; install it when it is missing (needs root or sudo).
-browser:
-	@test -x /usr/bin/chromium -a -d /usr/share/fonts/opentype/noto || { \
+# Browser tests drive Debian's Chromium with Chinese and emoji fonts, and check the page with
+# axe-core from the npm registry (pinned in tests/ui/package-lock.json, installed into the
+# git-ignored tests/ui/node_modules). Debian packages are installed when missing (root or sudo).
+AXE := tests/ui/node_modules/axe-core/axe.min.js
+
+browser: $(AXE)
+	@test -x /usr/bin/chromium -a -d /usr/share/fonts/opentype/noto \
+	  -a -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || { \
 	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
 	  $$SUDO apt-get update -qq && \
-	  $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	  $$SUDO apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null; }
+
+$(AXE): tests/ui/package.json tests/ui/package-lock.json
+	@command -v npm >/dev/null || { \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq npm >/dev/null; }
+	npm ci --prefix tests/ui --no-audit --no-fund --loglevel=error
+	touch $@
 
 lint: install
 	$(PY) -m ruff check .

@@ -9,44 +9,59 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # Gradio takes seconds to import: `--help` and setting errors need none of it
     import gradio as gr
 
-    from bot.chat_ui.chat import Chat
     from bot.chat_ui.warmup import Warmup
 
 
 def create_app(bot, warmup: Warmup | None = None) -> gr.Blocks:
-    """The chat page over a Bot. Warming starts now unless a Warmup is passed in."""
+    """The chat page over a Bot, in the words of the deployer's profile. Warming starts now
+    unless a Warmup is passed in; the example questions are checked once it is warm."""
     import gradio as gr
 
     from bot.chat_ui import page, render
     from bot.chat_ui.article import load_articles
     from bot.chat_ui.chat import Chat
     from bot.chat_ui.feedback import FeedbackLog
+    from bot.chat_ui.suggest import Suggestions
     from bot.chat_ui.warmup import Warmup
 
     settings = bot.settings
+    text = page.PageText.from_profile(settings.profile())
     articles = load_articles(settings.docs_dir)
     if warmup is None:
         warmup = Warmup(bot).start()
-    chat = Chat(bot, articles, FeedbackLog(settings.feedback_path), warmup)
+    suggestions = Suggestions(bot, text.examples).start(warmup)
+    feedback = FeedbackLog(settings.feedback_path)
+    chat = Chat(
+        bot, articles, feedback, warmup, suggestions, name=text.name, examples=text.examples
+    )
 
-    with gr.Blocks(title=page.TITLE, analytics_enabled=False) as app:
+    with gr.Blocks(title=text.title, analytics_enabled=False) as app:
+        app.page_text = text  # read by serve() for the page's first HTML
+        app.suggestions = suggestions
         turns = gr.State([])
-        gr.HTML(render.header_html(articles), js_on_load=None, apply_default_css=False)
+        saved = gr.BrowserState([], storage_key="jjqa-conversation")
+        gr.HTML(
+            render.header_html(text.name, text.description, articles),
+            js_on_load=None,
+            apply_default_css=False,
+        )
         banner = gr.HTML(render.status_html("building"), js_on_load=None, elem_id="jj-banner")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=320):
+        with gr.Row(equal_height=False, elem_id="jj-main"):
+            with gr.Column(scale=3, min_width=320, elem_id="jj-chat-col"):
                 log = gr.HTML(
-                    chat.html([]),
+                    chat.html([], ready=False),
                     js_on_load=page.asset("chat.js"),
                     apply_default_css=False,
                     elem_id="jj-chat",
                 )
                 with gr.Row(elem_id="jj-input-row"):
                     question = gr.Textbox(
+                        label="你的问题",
                         placeholder="问一个关于文章的问题…",
                         show_label=False,
                         container=False,
                         lines=1,
+                        max_lines=4,
                         max_length=settings.max_question_chars,
                         scale=5,
                         min_width=0,
@@ -55,13 +70,13 @@ def create_app(bot, warmup: Warmup | None = None) -> gr.Blocks:
                     send = gr.Button(
                         "发送", variant="primary", scale=0, min_width=76, elem_id="jj-send"
                     )
-                gr.Markdown("试试这样问：", elem_classes="jj-examples-label")
-                with gr.Row(elem_id="jj-examples"):
-                    example_buttons = [
-                        gr.Button(text, size="sm", variant="secondary", min_width=0)
-                        for text in page.examples()
-                    ]
-            with gr.Column(scale=2, min_width=300):
+                gr.HTML(
+                    render.note_html(settings.max_question_chars),
+                    js_on_load=None,
+                    apply_default_css=False,
+                    elem_id="jj-note-box",
+                )
+            with gr.Column(scale=2, min_width=300, elem_id="jj-article-col"):
                 gr.HTML(
                     render.article_html(articles),
                     js_on_load=page.asset("article.js"),
@@ -70,40 +85,50 @@ def create_app(bot, warmup: Warmup | None = None) -> gr.Blocks:
                 )
         timer = gr.Timer(1.0)
 
+        outputs = [log, turns, question, send, saved]
         ask = {
-            "outputs": [log, turns, question, send],
+            "outputs": outputs,
             "show_progress": "hidden",
-            "concurrency_limit": 8,
+            "concurrency_limit": 16,
+            "concurrency_id": "ask",
         }
         asking = [
             question.submit(chat.ask, [question, turns], **ask),
             send.click(chat.ask, [question, turns], **ask),
+            log.ask_next(chat.ask_next, [turns], **ask),
         ]
-        for button, text in zip(example_buttons, page.examples()):
-            asking.append(button.click(_asker(chat, text), [turns], **ask))
-        log.new_chat(
-            chat.reset, None, [log, turns, question, send], cancels=asking, show_progress="hidden"
-        )
-        log.feedback(chat.rate, [turns], [log, turns], show_progress="hidden")
-        app.load(chat.status, None, [banner, timer], show_progress="hidden")
-        timer.tick(chat.status, None, [banner, timer], show_progress="hidden")
+        quick = {"show_progress": "hidden", "queue": False}
+        log.new_chat(chat.reset, None, outputs, cancels=asking, **quick)
+        log.feedback(chat.rate, [turns], [log, turns, saved], **quick)
+        app.load(chat.restore, [saved, turns], [log, turns], **quick)
+        app.load(chat.status, None, [banner, timer], **quick)
+        timer.tick(chat.status, None, [banner, timer], **quick)
     return app
 
 
-def _asker(chat: Chat, text: str):
-    """An event handler that asks one fixed example question."""
-
-    def ask_example(turns):
-        yield from chat.ask(text, turns)
-
-    return ask_example
-
-
 def serve(app: gr.Blocks, host: str, port: int, **kwargs):
-    """Launch the app with the page's theme and styles; kwargs go on to Blocks.launch()."""
-    from bot.chat_ui import page
+    """Launch the app with the page's theme, styles and first HTML (language, title,
+    description, loading note); kwargs go on to Blocks.launch()."""
+    from starlette.middleware import Middleware
 
-    return app.launch(server_name=host, server_port=port, **page.launch_options(), **kwargs)
+    from bot.chat_ui import page
+    from bot.chat_ui.shell import PageShell
+
+    text = app.page_text
+    shell = Middleware(
+        PageShell,
+        lang="zh-CN",
+        title=text.title,
+        description=text.meta_description,
+        loading=f"正在打开{text.name}…",
+    )
+    return app.launch(
+        server_name=host,
+        server_port=port,
+        app_kwargs={"middleware": [shell]},
+        **page.launch_options(),
+        **kwargs,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,109 +83,212 @@ def _covers(articles: list[Article]) -> str:
     )
 
 
+def plain_text(answer: Answer) -> str:
+    """The answer and its sources as plain text, the way the copy button copies them."""
+    lines = [answer.answer.strip()]
+    if answer.citations:
+        lines += ["", "出处：" if answer.kind == "answer" else "相关的原文："]
+        lines += [
+            f"[{c.n}] " + (f"【{c.section}】" if c.section else "") + " ".join(c.quote.split())
+            for c in answer.citations
+        ]
+    return "\n".join(lines)
+
+
 def _feedback(i: int, t: Turn) -> str:
-    if t.rating is not None:
-        if t.feedback_saved:
-            face = "👍" if t.rating == "up" else "👎"
-            return f'<div class="jj-feedback jj-fb-done">已收到你的反馈 {face}，谢谢！</div>'
-        return '<div class="jj-feedback jj-fb-done">反馈暂时没能保存，不影响继续提问。</div>'
+    if t.feedback in ("saved", "unsaved"):
+        said = "有用" if t.rating == "up" else "没用"
+        text = (
+            f"已收到你的反馈（{said}），谢谢！"
+            if t.feedback == "saved"
+            else "反馈暂时没能保存，不影响继续提问。"
+        )
+        return f'<div class="jj-feedback jj-fb-done" tabindex="-1" data-key="fb-{i}">{text}</div>'
+    limited = (
+        '<div class="jj-fb-limited" role="alert">反馈提交得太频繁了，请过几分钟再试。</div>'
+        if t.feedback == "limited"
+        else ""
+    )
     return (
-        f'<div class="jj-feedback" data-turn="{i}"><span class="jj-fb-label">这个回答有帮助吗？</span>'
-        '<button type="button" class="jj-rate" data-rate="up" aria-label="有帮助">👍</button>'
-        '<button type="button" class="jj-rate" data-rate="down" aria-label="没帮助">👎</button>'
+        f'<div class="jj-feedback" data-turn="{i}" role="group" aria-label="这个回答有帮助吗？">'
+        '<span class="jj-fb-label" aria-hidden="true">这个回答有帮助吗？</span>'
+        f'<button type="button" class="jj-rate" data-rate="up" aria-pressed="false" data-key="up-{i}">'
+        '<span class="jj-icon" aria-hidden="true">✓</span>有用</button>'
+        f'<button type="button" class="jj-rate" data-rate="down" aria-pressed="false" data-key="down-{i}">'
+        '<span class="jj-icon" aria-hidden="true">✗</span>没用</button>'
+        f"{limited}"
         '<div class="jj-fb-form" hidden>'
-        '<textarea class="jj-fb-comment" maxlength="500" rows="2" '
+        f'<label class="jj-sr" for="jj-fb{i}">补充说明（可选）</label>'
+        f'<textarea id="jj-fb{i}" class="jj-fb-comment" maxlength="500" rows="2" '
         'placeholder="想补充点什么？（可选）"></textarea>'
-        '<button type="button" class="jj-fb-send">提交反馈</button></div></div>'
+        f'<button type="button" class="jj-fb-send" data-key="send-{i}">提交反馈</button></div></div>'
     )
 
 
-def _answer(i: int, t: Turn, articles: list[Article]) -> str:
+def _actions(i: int, t: Turn) -> str:
+    """Feedback and the copy button under an answer or a refusal."""
+    copy = (
+        f'<button type="button" class="jj-copy" data-key="copy-{i}" '
+        f'data-copy="{esc(plain_text(t.answer))}" aria-label="复制回答和出处">复制</button>'
+    )
+    return f'<div class="jj-actions">{_feedback(i, t)}{copy}</div>'
+
+
+def _next(i: int, t: Turn) -> str:
+    """The questions offered after the newest reply, as buttons that ask them."""
+    if not t.suggestions:
+        return ""
+    title = "接着问" if t.answer is not None and t.answer.kind == "answer" else "可以这样问"
+    buttons = "".join(
+        f'<button type="button" class="jj-ask" data-q="{esc(q)}" data-key="next-{i}-{k}">'
+        f"{esc(q)}</button>"
+        for k, q in enumerate(t.suggestions)
+    )
+    return (
+        f'<div class="jj-next" role="group" aria-label="{title}">'
+        f'<div class="jj-next-title" aria-hidden="true">{title}</div>{buttons}</div>'
+    )
+
+
+def _answer(i: int, t: Turn, articles: list[Article], last: bool) -> str:
     if t.error is not None:
         return f'<div class="jj-bubble jj-error">{esc(t.error)}</div>'
     if t.answer is None:
         note = t.shown or "正在文章里查找…"
         return (
-            '<div class="jj-bubble jj-pending"><span class="jj-dots"><i></i><i></i><i></i></span>'
-            f"{esc(note)}</div>"
+            '<div class="jj-bubble jj-pending"><span class="jj-dots" aria-hidden="true">'
+            f"<i></i><i></i><i></i></span>{esc(note)}</div>"
         )
     a: Answer = t.answer
     if t.shown is not None:
         return (
-            f'<div class="jj-bubble jj-streaming{" jj-refused" if a.refused else ""}">'
+            f'<div class="jj-bubble jj-streaming{" jj-refused" if a.kind == "refusal" else ""}">'
             f'<div class="jj-text">{esc(t.shown)}<span class="jj-caret"></span></div></div>'
         )
     numbers = {c.n for c in a.citations}
+    text = f'<div class="jj-text">{answer_text(a.answer, i, numbers)}</div>'
+    after = _next(i, t) if last else ""
+    if a.kind in ("smalltalk", "unclear"):
+        return f'<div class="jj-bubble jj-friendly">{text}</div>{after}'
     cards = "".join(source_card(i, c, articles) for c in a.citations)
-    if a.refused:
-        head = '<div class="jj-tag">文章里没有这方面的内容</div>'
+    if a.kind == "refusal":
         sources = f'<div class="jj-sources-title">相关的原文</div>{cards}' if cards else ""
         return (
-            f'<div class="jj-bubble jj-refused">{head}'
-            f'<div class="jj-text">{answer_text(a.answer, i, numbers)}</div>'
-            f"{_covers(articles)}{sources}{_feedback(i, t)}</div>"
+            '<div class="jj-bubble jj-refused"><div class="jj-tag">文章里没有这方面的内容</div>'
+            f"{text}{_covers(articles)}{sources}{_actions(i, t)}</div>{after}"
         )
     sources = f'<div class="jj-sources-title">出处</div>{cards}' if cards else ""
     return (
-        f'<div class="jj-bubble jj-answer"><div class="jj-text">'
-        f"{answer_text(a.answer, i, numbers)}</div>"
-        f'<div class="jj-sources">{sources}</div>{_feedback(i, t)}</div>'
+        f'<div class="jj-bubble jj-answer">{text}<div class="jj-sources">{sources}</div>'
+        f"{_actions(i, t)}</div>{after}"
     )
 
 
-def turn_html(i: int, t: Turn, articles: list[Article]) -> str:
-    """One question bubble and the answer (or its progress) under it."""
+LONG_QUESTION_CHARS = 140
+LONG_QUESTION_LINES = 5
+
+
+def _question(i: int, question: str) -> str:
+    """The question bubble; a long one is folded to a few lines with a 「展开」 button."""
+    if len(question) <= LONG_QUESTION_CHARS and question.count("\n") < LONG_QUESTION_LINES:
+        return f'<div class="jj-bubble"><div class="jj-qtext">{esc(question)}</div></div>'
+    return (
+        f'<div class="jj-bubble jj-long" id="jj-q{i}"><div class="jj-qtext">{esc(question)}</div>'
+        f'<button type="button" class="jj-more" aria-expanded="false" aria-controls="jj-q{i}" '
+        f'data-key="more-{i}">展开</button></div>'
+    )
+
+
+def turn_html(i: int, t: Turn, articles: list[Article], last: bool = False) -> str:
+    """One question bubble and the answer (or its progress) under it; `last` adds the
+    questions offered next."""
     return (
         f'<div class="jj-turn" data-turn="{i}">'
-        f'<div class="jj-q"><div class="jj-bubble">{esc(t.question)}</div></div>'
-        f'<div class="jj-a">{_answer(i, t, articles)}</div></div>'
+        f'<div class="jj-q">{_question(i, t.question)}</div>'
+        f'<div class="jj-a">{_answer(i, t, articles, last)}</div></div>'
     )
 
 
-def welcome_html(articles: list[Article]) -> str:
-    """What an empty conversation shows: what the bot knows and how to use it."""
+def _examples(examples: list[str] | tuple[str, ...]) -> str:
+    """The deployer's example questions as buttons that ask them."""
+    if not examples:
+        return ""
+    buttons = "".join(
+        f'<button type="button" class="jj-ask" data-q="{esc(q)}" data-key="ex-{k}">{esc(q)}</button>'
+        for k, q in enumerate(examples)
+    )
+    return (
+        '<div class="jj-next jj-examples" role="group" aria-label="试试这样问">'
+        f'<div class="jj-next-title" aria-hidden="true">试试这样问：</div>{buttons}</div>'
+    )
+
+
+def welcome_html(articles: list[Article], name: str, examples=()) -> str:
+    """What an empty conversation shows: what the bot knows, how to use it, examples."""
     docs = "".join(
         f'<li class="jj-doc">《{esc(a.title)}》{"——" + esc(a.subtitle) if a.subtitle else ""}</li>'
         for a in articles
     )
+    which = "下面这篇文章" if len(articles) == 1 else "下面这些文章"
     return (
-        '<div class="jj-welcome"><p class="jj-hello">你好！我只回答关于下面这篇文章的问题：</p>'
+        f'<div class="jj-welcome"><p class="jj-hello">你好！我是{esc(name)}，只回答关于{which}的问题：</p>'
         f'<ul class="jj-docs">{docs}</ul><ul class="jj-tips">'
         "<li>每个回答都标出原文出处，点出处就能在原文里看到那句话。</li>"
         "<li>文章没写的（比如最新数据、办事流程），我会直接说「文章中没有提到」，不会编造。</li>"
-        "<li>可以接着追问，比如先问“2019年GDP是多少？”，再问“那2015年呢？”。</li>"
-        "</ul></div>"
+        "<li>可以接着追问，我记得这次对话里问过什么；点「新对话」重新开始。</li>"
+        f"</ul>{_examples(examples)}</div>"
     )
 
 
-def conversation_html(turns: list[Turn], articles: list[Article]) -> str:
-    """The whole chat log: the welcome when empty, else every turn."""
-    body = "".join(turn_html(i, t, articles) for i, t in enumerate(turns))
+def conversation_html(
+    turns: list[Turn],
+    articles: list[Article],
+    name: str = "",
+    announce: str = "",
+    examples: list[str] | tuple[str, ...] = (),
+    ready: bool = True,
+) -> str:
+    """The whole chat: a live region that reads out `announce` (the newest finished reply),
+    the head with 新对话, and the log (the welcome when empty, else every turn).
+
+    `ready` is False only in the page as first served, before the conversation kept in the
+    browser has been restored (the log's data-ready says which)."""
+    last = len(turns) - 1
+    body = "".join(turn_html(i, t, articles, i == last) for i, t in enumerate(turns))
     streaming = any(not t.done for t in turns)
     new = (
-        '<button type="button" class="jj-new" title="清空对话，重新开始">＋ 新对话</button>'
+        '<button type="button" class="jj-new" data-key="new" title="清空对话，重新开始">'
+        "＋ 新对话</button>"
         if turns
         else ""
     )
     return (
-        f'<div class="jj-chat-head"><span>对话</span>{new}</div>'
-        f'<div class="jj-log" data-turns="{len(turns)}" data-busy="{int(streaming)}">'
-        f"{body or welcome_html(articles)}</div>"
+        f'<div class="jj-sr jj-live" role="status" aria-live="polite" aria-atomic="true">'
+        f"{esc(announce)}</div>"
+        f'<div class="jj-chat-head"><h2 class="jj-chat-title">对话</h2>{new}</div>'
+        f'<div class="jj-log" role="region" aria-label="对话记录" tabindex="0" '
+        f'data-turns="{len(turns)}" data-busy="{int(streaming)}" data-ready="{int(ready)}">'
+        f"{body or welcome_html(articles, name, examples)}</div>"
     )
 
 
-def header_html(articles: list[Article]) -> str:
-    """The page header: the bot's name and what it knows and doesn't."""
-    if len(articles) == 1:
-        scope = f"《{esc(articles[0].title)}》一文"
-    else:
-        scope = f"这 {len(articles)} 篇文章"
+def header_html(name: str, description: str, articles: list[Article]) -> str:
+    """The page header: the bot's name, its first character as the logo, and what it knows."""
+    if not description:
+        if len(articles) == 1:
+            scope = f"《{articles[0].title}》一文"
+        else:
+            scope = f"这 {len(articles)} 篇文章"
+        description = f"只依据{scope}回答，并标出原文出处；文章没写的，会直说不知道。"
     return (
-        '<header class="jj-header"><div class="jj-logo" aria-hidden="true">津</div><div>'
-        "<h1>江津问答</h1>"
-        f"<p>只依据{scope}回答，并标出原文出处；文章没写的，会直说不知道。</p>"
-        "</div></header>"
+        f'<header class="jj-header"><div class="jj-logo" aria-hidden="true">{esc(name[:1])}</div>'
+        f"<div><h1>{esc(name)}</h1><p>{esc(description)}</p></div></header>"
     )
+
+
+def note_html(max_chars: int) -> str:
+    """The line under the question box where the page shows the character count and hints."""
+    return f'<div class="jj-note" data-max="{max_chars}" aria-live="polite"></div>'
 
 
 def _passage(a: Article, p: Passage) -> str:
@@ -210,10 +313,12 @@ def article_html(articles: list[Article]) -> str:
     if not articles:
         bodies = '<p class="jj-empty">docs/ 里还没有文章。</p>'
     return (
-        '<section class="jj-panel" aria-label="原文"><div class="jj-panel-bar"><span>原文</span>'
+        '<section class="jj-panel" aria-label="原文"><div class="jj-panel-bar">'
+        '<h2 class="jj-panel-title">原文</h2>'
         '<button type="button" class="jj-back" hidden>↩ 回到对话</button></div>'
         f'<nav class="jj-toc" aria-label="目录">{toc}</nav>'
-        f'<div class="jj-article-body">{bodies}</div></section>'
+        f'<div class="jj-article-body" role="region" aria-label="原文全文" tabindex="0">'
+        f"{bodies}</div></section>"
     )
 
 
@@ -223,10 +328,10 @@ def status_html(phase: str) -> str:
         return ""
     if phase == "failed":
         return (
-            '<div class="jj-status jj-status-failed" role="alert">⚠️ 索引没能建立，暂时无法回答。'
+            '<div class="jj-status jj-status-failed" role="alert">索引没能建立，暂时无法回答。'
             "请联系网站管理员（原因记在服务器日志里）。</div>"
         )
     return (
-        '<div class="jj-status" role="status"><span class="jj-spinner"></span>'
+        '<div class="jj-status" role="status"><span class="jj-spinner" aria-hidden="true"></span>'
         "正在建立索引…首次启动需要十几秒，完成后就能提问（现在提的问题也会在完成后自动回答）。</div>"
     )

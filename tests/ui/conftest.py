@@ -13,6 +13,7 @@ from chat_browser import (
     WARM_TIMEOUT_S,
     RecordingBot,
     Served,
+    missing,
     serve_chat,
 )
 
@@ -22,9 +23,7 @@ def chromium():
     """Debian's Chromium under Playwright (never a downloaded browser). Module-scoped: the sync
     API keeps an event loop running while it is open, which later asyncio.run() calls refuse."""
     if not CHROMIUM.exists():
-        pytest.skip(
-            "browser tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
-        )
+        missing("Debian's chromium at /usr/bin/chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -47,27 +46,37 @@ def chat(chromium, shared_data_dir, tmp_path_factory) -> Iterator[Served]:
     with serve_chat(bot) as served:
         if not served.warmup.wait(WARM_TIMEOUT_S):
             pytest.fail(f"the bot did not warm up within {WARM_TIMEOUT_S} s")
+        if not served.suggestions.wait(WARM_TIMEOUT_S):
+            pytest.fail(f"the example questions were not checked within {WARM_TIMEOUT_S} s")
         yield served
 
 
-def _page(chromium, viewport):
-    context = chromium.new_context(viewport=viewport, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    return context, page
+@pytest.fixture
+def browse(chromium):
+    """Opens fresh browser sessions: browse(viewport, color_scheme="light", **context_options)."""
+    contexts = []
+
+    def open_page(viewport, color_scheme="light", **options):
+        context = chromium.new_context(
+            viewport=viewport, locale="zh-CN", color_scheme=color_scheme, **options
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture
-def desktop(chromium):
-    """A fresh browser session at desktop size (1280x900)."""
-    context, page = _page(chromium, DESKTOP)
-    yield page
-    context.close()
+def desktop(browse):
+    """A fresh browser session at desktop size (1280x800)."""
+    return browse(DESKTOP)
 
 
 @pytest.fixture
-def phone(chromium):
+def phone(browse):
     """A fresh browser session at phone size (375x812)."""
-    context, page = _page(chromium, PHONE)
-    yield page
-    context.close()
+    return browse(PHONE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pytest
@@ -155,6 +156,51 @@ def test_streaming_pieces_grow_to_the_whole_answer():
     assert parts[-1] == text
 
 
+def test_turns_kept_in_the_browser_come_back_the_same(article):
+    from bot.chat_ui.turns import keep, restore
+
+    c = cite(article, "1036.7亿元")
+    turns = [
+        Turn("江津2019年GDP是多少？", Answer("2019年为1036.7亿元[1]。", citations=[c])),
+        Turn("江津2022年GDP是多少？", Answer("文章中没有提到。", refused=True), rating="down"),
+        Turn("问三", error="抱歉"),
+        Turn("还在答", Answer("答"), shown="答"),
+    ]
+    turns[1].feedback = "saved"
+    back = restore(json.loads(json.dumps(keep(turns))))
+    assert [t.question for t in back] == ["江津2019年GDP是多少？", "江津2022年GDP是多少？", "问三"]
+    assert back[0].answer.to_dict() == turns[0].answer.to_dict()
+    assert (back[1].rating, back[1].feedback, back[1].answer.kind) == ("down", "saved", "refusal")
+    assert back[2].error == "抱歉" and all(t.restored for t in back)
+
+
+def test_what_the_browser_sends_back_is_checked_before_it_is_shown():
+    from bot.chat_ui.turns import MAX_KEPT_TURNS, restore
+
+    good = {"question": "问", "answer": {"answer": "答", "citations": []}}
+    bad_citation = {
+        "n": '"><img src=x onerror=alert(1)>',
+        "source": "docs/a.txt",
+        "section": None,
+        "quote": "q",
+        "start": 0,
+        "end": 1,
+    }
+    saved = [
+        "not a turn",
+        {"question": "", "answer": {"answer": "答"}},
+        {"question": "问", "answer": {"answer": "答", "kind": "shouting"}},
+        {"question": "问", "answer": {"answer": "答", "citations": [bad_citation]}},
+        {"question": "问" * 6000, "answer": {"answer": "答"}},
+        {"question": "问", "answer": None},
+        {**good, "rating": "<b>", "suggestions": ["<s>", 3, ""]},
+    ]
+    back = restore(saved)
+    assert len(back) == 1 and back[0].rating is None and back[0].suggestions == ["<s>"]
+    assert restore({"question": "问"}) == [] and restore(None) == []
+    assert len(restore([good] * (MAX_KEPT_TURNS + 10))) == MAX_KEPT_TURNS
+
+
 def test_history_holds_only_finished_answers():
     done = Turn("问一", Answer("答一"))
     streaming = Turn("问二", Answer("答二"), shown="答")
@@ -166,3 +212,81 @@ def test_status_banner_says_the_index_is_building():
     assert "正在建立索引" in render.status_html("building")
     assert render.status_html("ready") == ""
     assert "索引没能建立" in render.status_html("failed")
+
+
+def test_each_kind_of_reply_has_its_own_look(articles):
+    quote = "2019年为1036.7亿元"
+    at = articles[0].text.index(quote)
+    cited = [Citation(1, articles[0].source, "节", quote, at, at + len(quote))]
+    looks = {
+        "answer": Answer("2019年为1036.7亿元[1]。", citations=cited),
+        "refusal": Answer("文章中没有提到2022年的GDP。", refused=True),
+        "smalltalk": Answer("你好！我可以回答关于这篇文章的问题。", kind="smalltalk"),
+        "unclear": Answer("没看懂这个问题……", kind="unclear"),
+    }
+    out = {
+        kind: render.turn_html(0, Turn("问", a, suggestions=["例一？", "例二？"]), articles, True)
+        for kind, a in looks.items()
+    }
+    assert "jj-answer" in out["answer"] and "jj-card" in out["answer"]
+    assert "jj-refused" in out["refusal"] and "文章里没有这方面的内容" in out["refusal"]
+    for kind in ("smalltalk", "unclear"):
+        assert "jj-refused" not in out[kind] and "文章里没有" not in out[kind]
+        assert "jj-friendly" in out[kind] and looks[kind].answer in text_of(out[kind])
+        assert "jj-rate" not in out[kind]  # nothing to rate: no answer from the article
+        assert "可以这样问" in out[kind] and 'data-q="例一？"' in out[kind]
+    for kind in ("answer", "refusal"):
+        assert ">有用</button>" in out[kind] and ">没用</button>" in out[kind]
+        assert "👍" not in out[kind] and "👎" not in out[kind]
+    assert "接着问" in out["answer"]
+
+
+def test_only_the_newest_turn_offers_questions(articles):
+    turn = Turn("问", Answer("答"), suggestions=["例一？"])
+    assert "jj-next" in render.turn_html(0, turn, articles, last=True)
+    assert "jj-next" not in render.turn_html(0, turn, articles, last=False)
+
+
+def test_copy_text_is_the_answer_and_its_sources_without_markup(articles):
+    a = Answer(
+        "2019年为<b>1036.7</b>亿元[1]。",
+        citations=[
+            Citation(1, "docs/jiangjin.txt", "坚持新发展理念", "2019年为\n1036.7亿元", 0, 5)
+        ],
+    )
+    assert render.plain_text(a) == (
+        "2019年为<b>1036.7</b>亿元[1]。\n\n出处：\n[1] 【坚持新发展理念】2019年为 1036.7亿元"
+    )
+    button = render.turn_html(0, Turn("问", a), articles)
+    copy = re.search(r'class="jj-copy"[^>]*data-copy="([^"]*)"', button).group(1)
+    assert html.unescape(copy) == render.plain_text(a)
+    assert render.plain_text(Answer("文章中没有提到。", refused=True)) == "文章中没有提到。"
+
+
+def test_a_long_question_folds_with_a_button_to_unfold_it(articles):
+    short = render.turn_html(0, Turn("江津2019年GDP是多少？"), articles)
+    assert "jj-more" not in short
+    long = render.turn_html(3, Turn("江津" * 200), articles)
+    assert 'class="jj-bubble jj-long" id="jj-q3"' in long
+    assert 'aria-expanded="false" aria-controls="jj-q3"' in long and ">展开</button>" in long
+    assert "jj-more" in render.turn_html(0, Turn("一\n二\n三\n四\n五\n六"), articles)
+
+
+def test_header_and_welcome_come_from_the_profile(articles):
+    header = render.header_html("某区问答", "只依据<某区>的文章回答。", articles)
+    assert '<div class="jj-logo" aria-hidden="true">某</div>' in header
+    assert "<h1>某区问答</h1>" in header and "只依据&lt;某区&gt;的文章回答。" in header
+    fallback = render.header_html("文档问答", "", articles)
+    assert f"《{articles[0].title}》一文" in fallback
+    welcome = render.conversation_html([], articles, "某区问答", examples=("问一？", "问二？"))
+    assert "我是某区问答" in welcome
+    assert re.findall(r'data-q="([^"]*)"', welcome) == ["问一？", "问二？"]
+
+
+def test_the_live_region_reads_out_only_what_it_is_given(articles):
+    turns = [Turn("问", Answer("答案是<这个>。"))]
+    out = render.conversation_html(turns, articles, announce="答案是<这个>。")
+    live = re.search(r'<div class="jj-sr jj-live"[^>]*aria-live="polite"[^>]*>(.*?)</div>', out)
+    assert html.unescape(live.group(1)) == "答案是<这个>。"
+    quiet = render.conversation_html(turns, articles)
+    assert re.search(r'aria-live="polite"[^>]*></div>', quiet)

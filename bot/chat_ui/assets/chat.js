@@ -1,7 +1,12 @@
-// Runs once when the chat log mounts (`element` is its root; `trigger` and `watch` come from
-// Gradio's HTML component). Handles [n] links, source cards, feedback and scrolling.
+// Runs once when the chat mounts (`element` is its root; `trigger` and `watch` come from
+// Gradio's HTML component). Handles [n] links, source cards, feedback, copying, folding long
+// questions, the questions offered next, the question box's counter and hints, and keeps the
+// newest question at the top of the chat with its answer growing below it.
 
 const WIDE = window.matchMedia("(min-width: 900px)");
+const opened = new Set(); // turns whose long question is unfolded
+let focusKey = null; // data-key of the control last focused in the chat
+let shownTurns = Number((element.querySelector(".jj-log") || {}).dataset?.turns || 0);
 
 function panel() {
   return document.querySelector("#jj-article");
@@ -76,8 +81,89 @@ function openCard(card) {
   showInArticle(card);
 }
 
+function say(text) {
+  const live = element.querySelector(".jj-live");
+  if (live) live.textContent = text;
+}
+
+// The line under the question box: a hint, or the character count near the limit.
+function note(text, warn = false) {
+  const box = document.querySelector("#jj-note-box .jj-note");
+  if (!box) return;
+  box.textContent = text;
+  box.classList.toggle("jj-warn", warn);
+}
+
+function questionBox() {
+  return document.querySelector("#jj-question textarea");
+}
+
+function maxChars() {
+  const box = document.querySelector("#jj-note-box .jj-note");
+  return Number(box && box.dataset.max) || 1000;
+}
+
+function count() {
+  const box = questionBox();
+  if (!box) return;
+  const n = box.value.length;
+  const max = maxChars();
+  if (n >= max) note(`${n}/${max} 字，已到上限`, true);
+  else if (n >= max * 0.8) note(`${n}/${max} 字，还能输入 ${max - n} 字`);
+  else note("");
+}
+
+function busy() {
+  const log = element.querySelector(".jj-log");
+  return log && log.dataset.busy === "1";
+}
+
+// Before a question is sent: say why nothing happens for spaces or while still answering.
+function checkSend() {
+  const box = questionBox();
+  if (!box) return;
+  if (!box.value.trim()) note("请先输入问题，再按发送。", true);
+  else if (busy()) note("请等这个回答显示完，再问下一个问题。", true);
+}
+
+async function copy(button) {
+  const text = button.dataset.copy || "";
+  let done = false;
+  try {
+    await navigator.clipboard.writeText(text);
+    done = true;
+  } catch (e) {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    done = document.execCommand("copy");
+    area.remove();
+  }
+  button.textContent = done ? "已复制" : "复制失败";
+  say(done ? "已复制回答和出处" : "复制失败，请手动选中文字复制");
+  setTimeout(() => {
+    button.textContent = "复制";
+  }, 2000);
+}
+
+function applyOpened() {
+  element.querySelectorAll(".jj-long").forEach((bubble) => {
+    const turn = Number(bubble.closest(".jj-turn").dataset.turn);
+    const open = opened.has(turn);
+    bubble.classList.toggle("jj-open", open);
+    const more = bubble.querySelector(".jj-more");
+    more.setAttribute("aria-expanded", String(open));
+    more.textContent = open ? "收起" : "展开";
+  });
+}
+
 element.addEventListener("click", (event) => {
   if (event.target.closest(".jj-new")) {
+    opened.clear();
     trigger("new_chat");
     return;
   }
@@ -104,6 +190,25 @@ element.addEventListener("click", (event) => {
   const card = event.target.closest(".jj-card[data-s]");
   if (card) {
     openCard(card);
+    return;
+  }
+  const more = event.target.closest(".jj-more");
+  if (more) {
+    const turn = Number(more.closest(".jj-turn").dataset.turn);
+    if (opened.has(turn)) opened.delete(turn);
+    else opened.add(turn);
+    applyOpened();
+    return;
+  }
+  const ask = event.target.closest(".jj-ask");
+  if (ask) {
+    if (busy()) return note("请等这个回答显示完，再问下一个问题。", true);
+    trigger("ask_next", { question: ask.dataset.q });
+    return;
+  }
+  const copyButton = event.target.closest(".jj-copy");
+  if (copyButton) {
+    copy(copyButton);
     return;
   }
   const rate = event.target.closest(".jj-rate");
@@ -138,17 +243,91 @@ element.addEventListener("keydown", (event) => {
   }
 });
 
-// Keep the newest question in view while its answer streams in.
-let shownTurns = -1;
+element.addEventListener("focusin", (event) => {
+  const keyed = event.target.closest("[data-key]");
+  focusKey = keyed ? keyed.dataset.key : null;
+});
+
+// The question box lives outside this component: listen on the document.
+document.addEventListener("input", (event) => {
+  if (event.target === questionBox()) count();
+});
+document.addEventListener(
+  "keydown",
+  (event) => {
+    if (event.target === questionBox() && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      checkSend();
+    }
+  },
+  true,
+);
+document.addEventListener(
+  "click",
+  (event) => {
+    if (event.target.closest("#jj-send")) checkSend();
+  },
+  true,
+);
+document.addEventListener("paste", (event) => {
+  const box = questionBox();
+  if (event.target !== box || !event.clipboardData) return;
+  const pasted = event.clipboardData.getData("text").length;
+  const kept = box.value.length - (box.selectionEnd - box.selectionStart);
+  const max = maxChars();
+  if (kept + pasted > max) {
+    setTimeout(() => note(`粘贴的内容超过了 ${max} 字，只放进了前面的部分（${box.value.length}/${max}）。`, true));
+  }
+});
+
+// The chat and the article take the screen height left over by what is above and below them.
+function fit() {
+  const log = element.querySelector(".jj-log");
+  const last = document.querySelector("#jj-note-box");
+  if (!log || !last) return;
+  const root = document.documentElement;
+  const below = last.getBoundingClientRect().bottom - log.getBoundingClientRect().bottom;
+  const top = log.getBoundingClientRect().top + window.scrollY;
+  const height = Math.max(260, Math.floor(window.innerHeight - top - below - 10));
+  root.style.setProperty("--jj-log-h", `${height}px`);
+  const body = document.querySelector(".jj-article-body");
+  if (body && WIDE.matches) {
+    const at = body.getBoundingClientRect().top + window.scrollY;
+    root.style.setProperty("--jj-article-h", `${Math.max(260, Math.floor(window.innerHeight - at - 16))}px`);
+  } else root.style.removeProperty("--jj-article-h");
+}
+let fitting = 0;
+function refit() {
+  cancelAnimationFrame(fitting);
+  fitting = requestAnimationFrame(fit);
+}
+window.addEventListener("resize", refit);
+new ResizeObserver(refit).observe(document.querySelector(".gradio-container") || document.body);
+refit();
+
+// After each update: unfold what was unfolded, keep the focus, and put a new question at the
+// top of the chat so its answer grows below it in view.
 watch("value", () => {
+  applyOpened();
+  const active = document.activeElement;
+  if (focusKey && (!active || active === document.body)) {
+    const i = focusKey.split("-")[1];
+    const target =
+      element.querySelector(`[data-key="${focusKey}"]`) || element.querySelector(`[data-key="fb-${i}"]`);
+    if (target) target.focus({ preventScroll: true });
+  }
   const log = element.querySelector(".jj-log");
   if (!log) return;
   const turns = Number(log.dataset.turns);
-  if (turns !== shownTurns || log.dataset.busy === "1") {
+  if (turns !== shownTurns) {
     const last = log.querySelector(".jj-turn:last-child");
-    log.scrollTop = last
-      ? log.scrollTop + last.getBoundingClientRect().top - log.getBoundingClientRect().top - 8
-      : 0;
+    log.scrollTop = last && turns > shownTurns ? log.scrollTop + last.getBoundingClientRect().top - log.getBoundingClientRect().top - 8 : 0;
+    if (turns > shownTurns && shownTurns >= 0) {
+      const box = log.getBoundingClientRect();
+      if (box.top < 0 || box.bottom > window.innerHeight) {
+        element.scrollIntoView({ block: box.top < 0 ? "start" : "end" });
+      }
+      note("");
+    }
   }
   shownTurns = turns;
 });
