@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import functools
 import logging
+import os
 import resource
 import sys
 
@@ -79,14 +80,20 @@ def build_app(settings: Settings):
 
 
 def worker_app(settings: Settings):
-    """The factory each worker process calls; a fatal error is one log line, and the supervisor
-    stops instead of restarting the worker forever."""
+    """The factory each worker process calls. A fatal error is one log line and exit status 3
+    at once (not after waiting on library threads), which uvicorn's supervisor reads as "cannot
+    start" and stops instead of restarting the worker forever."""
     logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
     try:
         return build_app(settings)
     except JJQAError as e:
-        logging.getLogger("uvicorn.error").error("cannot start: %s", e)
-        sys.exit(STARTUP_FAILURE)
+        logging.getLogger("uvicorn.error").error("cannot start: %s", str(e).splitlines()[0])
+    except Exception:  # a bug: the operator needs the traceback, but once, not per restart
+        logging.getLogger("uvicorn.error").exception("cannot start")
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(STARTUP_FAILURE)
 
 
 def serve(
@@ -132,12 +139,22 @@ class _LazyBot:
         raise AttributeError(name)
 
 
+_UNWRITABLE = {
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EEXIST,
+    errno.ENOTDIR,
+    errno.EISDIR,
+}
+
+
 def _unwritable(error: BaseException) -> bool:
     """True for a data directory that cannot be written: permissions, a read-only file system
     or database, a full disk."""
-    if isinstance(error, PermissionError | IsADirectoryError | NotADirectoryError):
-        return True
-    if isinstance(error, OSError) and error.errno in {errno.EROFS, errno.ENOSPC, errno.EDQUOT}:
+    if isinstance(error, OSError) and error.errno in _UNWRITABLE:
         return True
     text = str(error).lower()
     return "readonly database" in text or "read-only file system" in text

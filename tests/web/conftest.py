@@ -39,14 +39,20 @@ def real_bot(shared_bot):
 class RecordingBot:
     """The real bot, recording each question and history; knobs change one behaviour for a test.
 
-    `delay_s` answers no sooner than that (WeChat's 5-second path), `append` adds text to the answer (a reply
-    longer than 2048 bytes), `replace` swaps the answer text, `error` makes every ask raise it.
+    `delay_s` answers no sooner than that (WeChat's 5-second path), `delays` does so for the
+    questions it names (a slow question among normal ones), `append` adds text to the answer (a
+    reply longer than 2048 bytes), `replace` swaps the answer text, `error` makes every ask
+    raise it. `finished` lists the questions whose answers were complete.
     """
 
-    def __init__(self, bot, delay_s: float = 0.0, append: str = "", replace=None, error=None):
+    def __init__(
+        self, bot, delay_s: float = 0.0, append: str = "", replace=None, error=None, delays=None
+    ):
         self.bot = bot
         self.settings = bot.settings
         self.delay_s, self.append, self.replace, self.error = delay_s, append, replace, error
+        self.delays = delays or {}
+        self.finished: list[str] = []
         self.calls: list[tuple[str, list[tuple[str, str]]]] = []
         self._lock = threading.Lock()
 
@@ -58,7 +64,10 @@ class RecordingBot:
             raise self.error
         answer = self.bot.ask(question, history=history)
         # The answer is ready `delay_s` after the question, however long the real bot took.
-        time.sleep(max(0.0, self.delay_s - (time.monotonic() - started)))
+        delay_s = self.delays.get(question, self.delay_s)
+        time.sleep(max(0.0, delay_s - (time.monotonic() - started)))
+        with self._lock:
+            self.finished.append(question)
         if self.replace is not None:
             answer.answer = self.replace
         if self.append:
