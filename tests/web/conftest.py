@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -301,3 +303,42 @@ def hardened(shared_data_dir, tmp_path_factory):
         yield Served(process, url)
     finally:
         process.stop()
+
+
+class ChromaServer:
+    """A real `chroma run` on a fixed loopback port that a test may stop and start again."""
+
+    def __init__(self, root, port: int):
+        self.root, self.port = root, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: served.Process | None = None
+
+    def start(self) -> None:
+        self.process = served.chroma(self.root, self.port)
+        self.process.wait_http(self.url + "/api/v2/heartbeat")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+
+@pytest.fixture(scope="session")
+def chroma_index(tmp_path_factory):
+    """A `chroma run` server holding an index of docs/, built once per test session."""
+    root = tmp_path_factory.mktemp("chroma")
+    server = ChromaServer(root, served.free_port())
+    server.start()
+    try:
+        build = subprocess.run(
+            [sys.executable, "-m", "index", "build", "--quiet"],
+            cwd=PROJECT_ROOT,
+            env=served.env(chroma_url=server.url, data_dir=str(root / "builder")),
+            capture_output=True,
+            text=True,
+            timeout=served.START_TIMEOUT_S,
+        )
+        assert build.returncode == 0, build.stdout + build.stderr
+        yield server
+    finally:
+        server.stop()
