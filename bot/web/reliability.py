@@ -143,6 +143,39 @@ def drain(url: str, limit_s: float = 300) -> None:
         time.sleep(1)
 
 
+def wechat_crowd(url: str, token: str, users: int = 150) -> list[Row]:
+    """`users` WeChat users asking at once: how many replies arrive within WeChat's 5 s."""
+    now = str(int(time.time()))
+
+    def one(n: int) -> float | None:
+        nonce = f"crowd{n}-{secrets.token_hex(4)}"
+        query = {"signature": _sign(token, now, nonce), "timestamp": now, "nonce": nonce}
+        xml = (
+            f"<xml><ToUserName>gh</ToUserName><FromUserName>o-crowd-{n}</FromUserName>"
+            f"<CreateTime>{now}</CreateTime><MsgType>text</MsgType>"
+            f"<Content>{NORMAL}</Content><MsgId>{10**12 + n}</MsgId></xml>"
+        )
+        started = time.monotonic()
+        try:
+            response = httpx.post(url + "/wechat", params=query, content=xml.encode(), timeout=5)
+        except httpx.HTTPError:
+            return None
+        took = time.monotonic() - started
+        return took if response.status_code == 200 and "<Content>" in response.text else None
+
+    with ThreadPoolExecutor(users) as pool:
+        times = [t for t in pool.map(one, range(users)) if t is not None]
+    slowest = f", slowest {max(times):.1f} s" if times else ""
+    return [
+        Row(
+            f"{users} WeChat users at once",
+            f"{len(times)} replies within 5 s{slowest}",
+            f"{users}",
+            len(times) == users,
+        )
+    ]
+
+
 def _held_for(sockets: list[socket.socket], limit_s: float) -> tuple[float, int]:
     """Seconds until the server has closed every socket (or `limit_s`), and how many of them it
     refused with 503 before closing."""
@@ -368,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"serving {url}; running the scenarios", file=sys.stderr)
         with serving:
             rows += slow_clients(url)
+            drain(url)
+            rows += wechat_crowd(url, token)
             drain(url)
             rows += idle_sockets(url, port, settings)
             rows += replay(url, token, log)

@@ -38,6 +38,13 @@ def _workers(parent: int) -> list[int]:
     return sorted(found)
 
 
+def _listening_sockets(port: int) -> int:
+    """How many sockets listen on 127.0.0.1:`port` (from /proc/net/tcp)."""
+    local = f"0100007F:{port:04X}"
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for row in rows if row.split()[1] == local and row.split()[3] == "0A")
+
+
 def _cpu_ticks(pid: int) -> int:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])  # utime + stime
@@ -79,8 +86,12 @@ def test_both_workers_answer(two_workers):
     process, url = two_workers
     workers = _workers(process.pid)
     assert len(workers) == 2
+    port = int(url.rsplit(":", 1)[1])
     deadline = time.monotonic() + 120
-    while True:  # wait until both have loaded and accept
+    while _listening_sockets(port) < 2 and time.monotonic() < deadline:  # one may be loading
+        time.sleep(0.5)
+    assert _listening_sockets(port) == 2, "each worker listens on a socket of its own"
+    while True:  # both listen: see that both answer
         before = {pid: _cpu_ticks(pid) for pid in workers}
         assert _burst(url) == [200] * 24
         used = {pid: _cpu_ticks(pid) - before[pid] for pid in workers}
