@@ -56,7 +56,7 @@ class Settings:
     api_max_header_bytes: int = 16384
     api_max_headers: int = 64
     api_max_connections: int = 1000
-    api_max_concurrency: int = 64
+    api_max_concurrency: int = 512
     api_docs: bool = True
     max_history_turns: int = 10
     max_history_chars: int = 1000

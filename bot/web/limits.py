@@ -40,7 +40,7 @@ class RequestLimits:
         body_timeout_s: float = 10.0,
         max_headers: int = 64,
         max_header_bytes: int = 16384,
-        max_concurrency: int = 64,
+        max_concurrency: int = 512,
         xml_prefixes: tuple[str, ...] = (),
     ):
         self.app = app
