@@ -6,13 +6,14 @@ export HF_HUB_OFFLINE ?= 1
 export GRADIO_ANALYTICS_ENABLED ?= False
 export ANONYMIZED_TELEMETRY ?= False
 
-.PHONY: run test install index lint browser bench eval help
+.PHONY: run test install index lint browser bench eval reliability help
 
 help:
 	@echo "make run    install, build the index and serve the chat on http://127.0.0.1:7860"
 	@echo "make test   install and run lint, every test and the evaluation gate"
 	@echo "make bench  measure latency, cold start, build time and memory"
 	@echo "make eval   write the evaluation report to eval/report/"
+	@echo "make reliability  rerun the slow-client, idle-socket, replay and outage scenarios"
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,3 +61,7 @@ bench: index
 
 eval: index
 	$(PY) -m eval --baseline --report eval/report
+
+# Starts real servers on 127.0.0.1 (python -m bot serve, chroma run); about four minutes.
+reliability: index
+	$(PY) -m bot.web.reliability

@@ -35,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="启动 HTTP API 和微信接入（FastAPI + uvicorn）")
     serve.add_argument("--host", help="监听地址（默认 JJQA_API_HOST 或 127.0.0.1）")
     serve.add_argument("--port", type=int, help="端口（默认 JJQA_API_PORT 或 8000）")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="工作进程数（默认 JJQA_API_WORKERS 或 1；开启微信/企业微信时只能是 1）",
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -42,9 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "serve":
-            from bot.web.app import serve as run_server
+            from bot.web.serving import serve as run_server
 
-            run_server(settings, args.host or settings.api_host, args.port or settings.api_port)
+            run_server(settings, args.host, args.port, args.workers)
             return 0
         if args.jsonl:
             return _jsonl(settings)

@@ -47,6 +47,21 @@ class Settings:
     wecom_token: str | None = None
     wecom_aes_key: str | None = None
     wecom_corp_id: str | None = None
+    wechat_timestamp_window_s: int = 300
+    api_workers: int = 1
+    api_timeout_s: float = 30.0
+    api_keepalive_s: float = 5.0
+    api_header_timeout_s: float = 10.0
+    api_body_timeout_s: float = 10.0
+    api_max_header_bytes: int = 16384
+    api_max_headers: int = 64
+    api_max_connections: int = 1000
+    api_max_concurrency: int = 512
+    api_docs: bool = True
+    max_history_turns: int = 10
+    max_history_chars: int = 1000
+    max_inflight_per_client: int = 2
+    trusted_proxies: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser()
@@ -85,10 +100,18 @@ class Settings:
         return cls(**values)
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
 def _parse(name: str, type_name: str, raw: str):
     """Turn one environment string into the field's type, or say which variable is wrong."""
     if "list" in type_name:
         return [item.strip() for item in raw.split(",") if item.strip()]
+    if type_name.startswith("bool"):
+        if raw.lower() in _TRUE | _FALSE:
+            return raw.lower() in _TRUE
+        raise ConfigError(f"{PREFIX}{name.upper()}={raw!r} is not one of true/false, 1/0, on/off")
     if type_name.startswith("int"):
         cast = int
     elif type_name.startswith("float"):

@@ -1,25 +1,27 @@
-"""The FastAPI app: POST /api/ask, GET /healthz, /wechat and /wecom; `serve` runs it."""
+"""The FastAPI app: POST /api/ask, GET|HEAD /healthz, /wechat and /wecom."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from bot.errors import JJQAError
+from bot.errors import JJQAError, StoreUnavailable
 from bot.settings import Settings
 from bot.web.asking import AskPool
-from bot.web.bodylimit import BodyLimit
+from bot.web.clients import ClientResolver
+from bot.web.cors import JSONCORSMiddleware
 from bot.web.errors import QuestionTooLong, RequestRejected, Unauthorized
+from bot.web.health import StoreHealth
+from bot.web.limits import RequestLimits
 from bot.web.ratelimit import RateLimiter
 from bot.web.responder import Responder
 from bot.web.wechat import WeChatChannel
@@ -27,7 +29,7 @@ from bot.web.wecom import WeComChannel
 
 log = logging.getLogger(__name__)
 
-MAX_HISTORY_TURNS = 20
+STORE_RETRY_AFTER_S = 2
 
 
 class AskRequest(BaseModel):
@@ -36,8 +38,8 @@ class AskRequest(BaseModel):
     question: str = Field(description="The question, at most `max_question_chars` characters.")
     history: list[tuple[str, str]] = Field(
         default_factory=list,
-        max_length=MAX_HISTORY_TURNS,
-        description="Earlier [question, answer] pairs, oldest first.",
+        description="Earlier [question, answer] pairs, oldest first. Only the last "
+        "`max_history_turns` reach the bot, each entry cut to `max_history_chars` characters.",
     )
 
 
@@ -62,7 +64,7 @@ class AskResponse(BaseModel):
 
 
 class Health(BaseModel):
-    """Whether the index is ready and what it holds."""
+    """Whether the index is ready and its store answers, what it holds, and why not when not."""
 
     model_config = ConfigDict(extra="allow")
     ready: bool
@@ -71,6 +73,7 @@ class Health(BaseModel):
     model: str | None = None
     built_at: str | None = None
     store: str | None = None
+    reason: str | None = None
 
 
 class ErrorOut(BaseModel):
@@ -83,8 +86,9 @@ ERRORS = {
         401: "Missing or wrong bearer token",
         413: "Request body too large",
         422: "Invalid request or question too long",
-        429: "Rate limit reached; see Retry-After",
-        503: "The index or the model is not available",
+        429: "Rate limit reached, or too many of this client's questions at once; see Retry-After",
+        503: "The index store is unavailable, the server is busy or the answer missed its "
+        "deadline; see Retry-After",
     }.items()
 }
 
@@ -112,10 +116,21 @@ def _install_error_handlers(app: FastAPI) -> None:
         ]
         return _error(422, "; ".join(problems) or "invalid request")
 
+    @app.exception_handler(StoreUnavailable)
+    async def store_down(request: Request, exc: StoreUnavailable):
+        log.warning("index store unavailable: %s", exc)
+        return _error(503, str(exc), {"Retry-After": str(STORE_RETRY_AFTER_S)})
+
     @app.exception_handler(JJQAError)
     async def unavailable(request: Request, exc: JJQAError):
         log.warning("request failed: %s", exc)
         return _error(503, str(exc))
+
+    @app.exception_handler(OSError)
+    async def disk(request: Request, exc: OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        log.error("cannot use the data directory%s: %s", where, exc.strerror or exc)
+        return _error(503, "the server cannot use its data directory; the server log says why")
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception):
@@ -123,9 +138,26 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(500, "internal error; the server log has the details")
 
 
+def bounded_history(
+    history: list[tuple[str, str]], max_turns: int, max_chars: int
+) -> list[tuple[str, str]]:
+    """The last `max_turns` (question, answer) pairs, each text cut to `max_chars` characters."""
+    recent = history[-max_turns:] if max_turns > 0 else []
+    return [(q[:max_chars], a[:max_chars]) for q, a in recent]
+
+
+async def _disconnected(request: Request) -> None:
+    """Return once the client has closed the connection (the body was already read)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        await asyncio.sleep(0.05)
+
+
 def create_app(bot, settings: Settings, *, pool: AskPool | None = None) -> FastAPI:
     """The web app answering with a finished `bot`; channels are on when their token is set."""
-    pool = pool or AskPool(bot)
+    pool = pool or AskPool(bot, per_client=settings.max_inflight_per_client)
+    # Probe the store the bot reads, which a caller may have configured apart from the app.
+    health = StoreHealth(getattr(bot, "settings", None) or settings, bot)
+    clients = ClientResolver(settings.trusted_proxies)
     limiter = RateLimiter(settings.rate_limit_per_minute)
     bearer = HTTPBearer(auto_error=False, description="JJQA_API_TOKEN, when the server sets one")
 
@@ -134,25 +166,41 @@ def create_app(bot, settings: Settings, *, pool: AskPool | None = None) -> FastA
         yield
         pool.close()
 
+    docs = settings.api_docs
     app = FastAPI(
         title="江津问答 API",
         description="Grounded, cited answers about the documents in docs/.",
         version="1.0",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
-    app.state.bot, app.state.pool = bot, pool
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, xml_prefixes=("/we",))
+    app.state.bot, app.state.pool, app.state.health = bot, pool, health
+    app.add_middleware(
+        RequestLimits,
+        max_bytes=settings.max_body_bytes,
+        body_timeout_s=settings.api_body_timeout_s,
+        max_headers=settings.api_max_headers,
+        max_header_bytes=settings.api_max_header_bytes,
+        max_concurrency=settings.api_max_concurrency,
+        xml_prefixes=("/we",),
+    )
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            JSONCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
     _install_error_handlers(app)
 
+    def client_of(request: Request) -> str:
+        peer = request.client.host if request.client else None
+        return clients.key(peer, request.headers.get("x-forwarded-for"))
+
     def rate_limit(request: Request) -> None:
-        limiter.check(request.client.host if request.client else "unknown")
+        limiter.check(client_of(request))
 
     def require_token(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
         if not settings.api_token:
@@ -168,21 +216,42 @@ def create_app(bot, settings: Settings, *, pool: AskPool | None = None) -> FastA
         dependencies=[Depends(rate_limit), Depends(require_token)],
         summary="Ask a question about the documents",
     )
-    async def ask(body: AskRequest) -> dict:
+    async def ask(request: Request, body: AskRequest) -> dict:
         if len(body.question) > settings.max_question_chars:
             raise QuestionTooLong(
                 f"question is longer than {settings.max_question_chars} characters"
             )
-        answer = await pool.ask(body.question, [tuple(turn) for turn in body.history])
+        health.raise_if_down()
+        history = bounded_history(
+            body.history, settings.max_history_turns, settings.max_history_chars
+        )
+        try:
+            answer = await pool.ask(
+                body.question,
+                history,
+                client=client_of(request),
+                deadline_s=settings.api_timeout_s,
+                gone=lambda: _disconnected(request),
+            )
+        except StoreUnavailable as e:
+            health.failed(str(e))
+            raise
+        health.recovered()
         return answer.to_dict()
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}})
     async def healthz() -> JSONResponse:
-        """200 when the index is ready to answer, 503 while it is not."""
-        status = await run_in_threadpool(bot.status)  # may ask the Chroma server
+        """200 when the index is loaded and its store answers; 503 with `reason` otherwise.
+        HEAD gives the same status without the body."""
+        status = await health.check()
         return JSONResponse(status, status_code=200 if status.get("ready") else 503)
 
-    responder_args = {"max_question_chars": settings.max_question_chars}
+    app.add_api_route("/healthz", healthz, methods=["HEAD"], include_in_schema=False)
+
+    responder_args = {
+        "max_question_chars": settings.max_question_chars,
+        "limiter": RateLimiter(settings.rate_limit_per_minute, what="messages"),
+    }
     if settings.wechat_token:
         channel = WeChatChannel(settings, Responder(pool, **responder_args))
         app.include_router(channel.router())
@@ -190,24 +259,3 @@ def create_app(bot, settings: Settings, *, pool: AskPool | None = None) -> FastA
         channel = WeComChannel(settings, Responder(pool, **responder_args))
         app.include_router(channel.router())
     return app
-
-
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    """Build the bot and the app (a bad channel setting fails here, at once), load the models and
-    the index, then serve with uvicorn until stopped. Proxy headers are trusted from the addresses
-    in FORWARDED_ALLOW_IPS (default 127.0.0.1), so the rate limit sees the real client."""
-    import uvicorn
-
-    from bot import Bot
-
-    bot = Bot(settings)
-    app = create_app(bot, settings)
-    log.info("loading the models and the index")
-    bot.warm()
-    uvicorn.run(
-        app,
-        host=host or settings.api_host,
-        port=port or settings.api_port,
-        proxy_headers=True,
-        log_level="info",
-    )

@@ -48,3 +48,27 @@ class RateLimited(RequestRejected):
     """The client sent more requests than `rate_limit_per_minute` allows."""
 
     status = 429
+
+
+class TooManyAtOnce(RequestRejected):
+    """The client already has `max_inflight_per_client` questions being answered."""
+
+    status = 429
+
+
+class AnswerTimeout(RequestRejected):
+    """No answer within the request deadline (`api_timeout_s`)."""
+
+    status = 503
+
+
+class ClientGone(RequestRejected):
+    """The client disconnected before its answer was ready; nothing is sent."""
+
+    status = 499
+
+
+class ServerBusy(RequestRejected):
+    """More requests are being handled than `api_max_concurrency` allows."""
+
+    status = 503

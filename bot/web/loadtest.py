@@ -158,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bot.web.loadtest",
         description="对本机运行中的 API 副本做有上限的压测：每秒请求数、延迟分位数、错误数和峰值内存。"
         " Only loopback URLs are accepted. Start the replicas with"
-        " JJQA_RATE_LIMIT_PER_MINUTE=0, or the rate limit answers 429.",
+        " JJQA_RATE_LIMIT_PER_MINUTE=0 JJQA_MAX_INFLIGHT_PER_CLIENT=0: every client here has"
+        " the same address, so the per-client limits would answer 429.",
     )
     parser.add_argument(
         "--url",

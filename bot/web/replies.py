@@ -23,6 +23,7 @@ NO_PENDING = "目前没有等待中的查询结果，请直接提问。"
 NO_MORE = "没有更多内容了，请继续提问。"
 RESTARTED = "好的，已清空对话记录，我们重新开始。请提问吧。"
 BUSY = "抱歉，系统暂时无法回答，请稍后再试。"
+TOO_FAST = "您发送得太快了，请稍等一会儿再提问。"
 
 
 def question_too_long(limit: int) -> str:

@@ -7,7 +7,8 @@ from concurrent.futures import Future
 
 from bot.web import replies
 from bot.web.asking import AskPool, wait_for
-from bot.web.errors import RequestRejected
+from bot.web.errors import RateLimited, RequestRejected
+from bot.web.ratelimit import RateLimiter
 from bot.web.sessions import ReplyCache, Sessions
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class Responder:
         max_question_chars: int = 1000,
         sessions: Sessions | None = None,
         cache: ReplyCache | None = None,
+        limiter: RateLimiter | None = None,
     ):
         self.pool = pool
         self.budget_s = budget_s
@@ -52,6 +54,7 @@ class Responder:
         self.max_question_chars = max_question_chars
         self.sessions = sessions or Sessions()
         self.cache = cache or ReplyCache()
+        self.limiter = limiter if limiter is not None else RateLimiter(0)
 
     async def reply(self, message: dict[str, str]) -> str | None:
         """The reply text for a parsed message, or None when nothing should be sent."""
@@ -67,7 +70,8 @@ class Responder:
                 log.info("unknown message type %r answered with the text-only note", kind)
             return replies.TEXT_ONLY
         text = message.get("Content", "").strip()
-        key = message.get("MsgId") or f"{user}|{message.get('CreateTime', '')}|{text}"
+        # Keyed by sender and message: another user who sends the same MsgId gets their own reply.
+        key = f"{user}\x1f{message.get('MsgId') or message.get('CreateTime', '') + '|' + text}"
         delivery, _ = self.cache.arrive(key, lambda: self._start(user, text))
         final = delivery.attempts >= self.attempts
         if await wait_for(delivery.reply, self.budget_s if final else self.hold_s):
@@ -78,7 +82,13 @@ class Responder:
         return None
 
     def _start(self, user: str, text: str) -> Future:
-        """Begin the reply to one new message; commands finish at once, questions on the pool."""
+        """Begin the reply to one new message; commands finish at once, questions on the pool.
+
+        Each user's new messages count against the rate limit (WeChat's retries do not)."""
+        try:
+            self.limiter.check(user)
+        except RateLimited:
+            return _done(replies.TOO_FAST)
         command = text.strip(_COMMAND_TRIM)
         if command == CONTINUE:
             return _done(self.sessions.next_part(user) or replies.NO_MORE)
@@ -104,7 +114,7 @@ class Responder:
     def _answer(self, user: str, question: str, history: list[tuple[str, str]]) -> str:
         """Ask the bot (on a pool thread), remember the turn, keep the parts beyond the first."""
         try:
-            answer = self.pool.bot.ask(question, history=history)
+            answer = self.pool.ask_now(question, history)
         except Exception:
             log.exception("answering a chat message failed")
             return replies.BUSY

@@ -14,6 +14,7 @@ from bot.errors import ConfigError
 from bot.settings import Settings
 from bot.web import signing
 from bot.web.errors import UnsafeXML
+from bot.web.replay import ReplayGuard
 from bot.web.replies import xml_safe
 from bot.web.responder import Responder
 from bot.web.xml_safety import parse_xml
@@ -31,15 +32,33 @@ def make_crypto(token: str, aes_key: str | None, app_id: str | None, crypto_clas
         raise ConfigError("an EncodingAESKey needs the AppID (JJQA_WECHAT_APPID or _WECOM_CORP_ID)")
     try:
         return crypto_class(token, aes_key, app_id)
-    except Exception as e:
-        raise ConfigError(f"EncodingAESKey {aes_key[:4]}… is not a 43-character key") from e
+    except Exception:
+        # Never echo the key, not even its first characters: logs and terminals are shared.
+        raise ConfigError(
+            f"the EncodingAESKey is not a 43-character key (it has {len(aes_key)} characters)"
+        ) from None
 
 
-def decrypt(crypto, encrypted: str, msg_signature: str | None, timestamp, nonce) -> dict:
-    """Check `msg_signature`, decrypt the `Encrypt` text and parse the XML inside it."""
-    signing.verify(msg_signature, crypto.token, timestamp, nonce, encrypted)
+def open_sealed(
+    body: bytes, replay: ReplayGuard, token: str, msg_signature: str | None, timestamp, nonce
+) -> str:
+    """The `Encrypt` text of a sealed body, its signature proven before any XML is parsed.
+
+    The (timestamp, nonce) pair is remembered once the signature holds.
+    """
+    sealed = signing.sealed_text(body)
+    signing.verify(msg_signature, token, timestamp, nonce, sealed)
+    replay.remember(timestamp, nonce)
+    return sealed
+
+
+def decrypt(crypto, outer: dict, sealed: str, msg_signature: str | None, timestamp, nonce) -> dict:
+    """Decrypt the proven `sealed` text (the parsed `outer` XML must carry the same) and parse
+    the XML inside it."""
+    if outer.get("Encrypt") != sealed:
+        raise UnsafeXML("the Encrypt element is not the one the signature covers")
     try:
-        inner = crypto.decrypt_message({"Encrypt": encrypted}, msg_signature, timestamp, nonce)
+        inner = crypto.decrypt_message({"Encrypt": sealed}, msg_signature, timestamp, nonce)
     except Exception as e:
         raise UnsafeXML("encrypted message cannot be decrypted with the configured key") from e
     return parse_xml(inner)
@@ -69,6 +88,7 @@ class WeChatChannel:
         self.crypto = make_crypto(self.token, settings.wechat_aes_key, settings.wechat_appid)
         self.max_bytes = settings.max_body_bytes
         self.responder = responder
+        self.replay = ReplayGuard(settings.wechat_timestamp_window_s)
 
     def router(self) -> APIRouter:
         router = APIRouter(tags=["wechat"])
@@ -84,7 +104,9 @@ class WeChatChannel:
         echostr: str = "",
     ) -> PlainTextResponse:
         """URL verification: echo `echostr` back when the signature matches the token."""
+        self.replay.check(timestamp, nonce)
         signing.verify(signature, self.token, timestamp, nonce)
+        self.replay.remember(timestamp, nonce)
         return PlainTextResponse(echostr)
 
     async def receive(
@@ -96,16 +118,24 @@ class WeChatChannel:
         encrypt_type: str = Query("raw"),
         msg_signature: str | None = None,
     ) -> Response:
-        """One message or event; the reply is plaintext XML or, in aes mode, encrypted XML."""
+        """One message or event; the reply is plaintext XML or, in aes mode, encrypted XML.
+
+        Signatures, the timestamp window and the nonce are checked before the body is parsed.
+        In plaintext mode the signature covers only the timestamp and nonce, not the body.
+        """
+        self.replay.check(timestamp, nonce)
         signing.verify(signature, self.token, timestamp, nonce)
-        outer = parse_xml(await request.body(), self.max_bytes)
+        body = await request.body()
         encrypted = encrypt_type.lower() == "aes"
         if encrypted:
             if self.crypto is None:
                 raise UnsafeXML("encrypted message received but JJQA_WECHAT_AES_KEY is not set")
-            if "Encrypt" not in outer:
-                raise UnsafeXML("encrypt_type=aes but the XML has no Encrypt element")
-            message = decrypt(self.crypto, outer["Encrypt"], msg_signature, timestamp, nonce)
+            sealed = open_sealed(body, self.replay, self.token, msg_signature, timestamp, nonce)
+        else:
+            self.replay.remember(timestamp, nonce)
+        outer = parse_xml(body, self.max_bytes)
+        if encrypted:
+            message = decrypt(self.crypto, outer, sealed, msg_signature, timestamp, nonce)
         elif "Encrypt" in outer and "MsgType" not in outer:
             raise UnsafeXML("an encrypted message needs encrypt_type=aes in the URL")
         else:

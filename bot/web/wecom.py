@@ -11,8 +11,16 @@ from bot.errors import ConfigError
 from bot.settings import Settings
 from bot.web import signing
 from bot.web.errors import UnsafeXML
+from bot.web.replay import ReplayGuard
 from bot.web.responder import Responder
-from bot.web.wechat import NO_REPLY, decrypt, make_crypto, render_text, xml_response
+from bot.web.wechat import (
+    NO_REPLY,
+    decrypt,
+    make_crypto,
+    open_sealed,
+    render_text,
+    xml_response,
+)
 from bot.web.xml_safety import parse_xml
 
 
@@ -28,6 +36,7 @@ class WeComChannel:
         )
         self.max_bytes = settings.max_body_bytes
         self.responder = responder
+        self.replay = ReplayGuard(settings.wechat_timestamp_window_s)
 
     def router(self) -> APIRouter:
         router = APIRouter(tags=["wecom"])
@@ -43,7 +52,9 @@ class WeComChannel:
         echostr: str | None = None,
     ) -> PlainTextResponse:
         """URL verification: decrypt `echostr` and send its plaintext back."""
+        self.replay.check(timestamp, nonce)
         signing.verify(msg_signature, self.token, timestamp, nonce, echostr)
+        self.replay.remember(timestamp, nonce)
         try:
             plain = self.crypto.check_signature(msg_signature, timestamp, nonce, echostr)
         except Exception as e:
@@ -57,11 +68,16 @@ class WeComChannel:
         timestamp: str | None = None,
         nonce: str | None = None,
     ) -> Response:
-        """One encrypted message or event; the reply is encrypted the same way."""
-        outer = parse_xml(await request.body(), self.max_bytes)
-        if "Encrypt" not in outer:
-            raise UnsafeXML("WeCom messages must carry an Encrypt element")
-        message = decrypt(self.crypto, outer["Encrypt"], msg_signature, timestamp, nonce)
+        """One encrypted message or event; the reply is encrypted the same way.
+
+        The timestamp window, the nonce and the signature over the sealed text are checked
+        before the body is parsed.
+        """
+        self.replay.check(timestamp, nonce)
+        body = await request.body()
+        sealed = open_sealed(body, self.replay, self.token, msg_signature, timestamp, nonce)
+        outer = parse_xml(body, self.max_bytes)
+        message = decrypt(self.crypto, outer, sealed, msg_signature, timestamp, nonce)
         text = await self.responder.reply(message)
         if text is None:
             return PlainTextResponse(NO_REPLY)

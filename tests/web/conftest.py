@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -11,6 +14,7 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+import served
 import uvicorn
 from defusedxml.ElementTree import fromstring
 from wechatpy.crypto import WeChatCrypto
@@ -20,6 +24,11 @@ from wechatpy.utils import WeChatSigner, check_signature
 from bot.settings import PROJECT_ROOT, Settings
 from bot.values import Answer
 from bot.web import create_app
+from bot.web.serving import uvicorn_config
+
+# As `python -m bot serve` does: the embedding model's idle OpenMP threads sleep instead of
+# spinning, which on a busy machine turns a 0.05 s question into seconds.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 TOKEN = "jjqa-test-token"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat issues them
@@ -37,13 +46,20 @@ def real_bot(shared_bot):
 class RecordingBot:
     """The real bot, recording each question and history; knobs change one behaviour for a test.
 
-    `delay_s` answers no sooner than that (WeChat's 5-second path), `append` adds text to the answer (a reply
-    longer than 2048 bytes), `replace` swaps the answer text, `error` makes every ask raise it.
+    `delay_s` answers no sooner than that (WeChat's 5-second path), `delays` does so for the
+    questions it names (a slow question among normal ones), `append` adds text to the answer (a
+    reply longer than 2048 bytes), `replace` swaps the answer text, `error` makes every ask
+    raise it. `finished` lists the questions whose answers were complete.
     """
 
-    def __init__(self, bot, delay_s: float = 0.0, append: str = "", replace=None, error=None):
+    def __init__(
+        self, bot, delay_s: float = 0.0, append: str = "", replace=None, error=None, delays=None
+    ):
         self.bot = bot
+        self.settings = bot.settings
         self.delay_s, self.append, self.replace, self.error = delay_s, append, replace, error
+        self.delays = delays or {}
+        self.finished: list[str] = []
         self.calls: list[tuple[str, list[tuple[str, str]]]] = []
         self._lock = threading.Lock()
 
@@ -55,7 +71,10 @@ class RecordingBot:
             raise self.error
         answer = self.bot.ask(question, history=history)
         # The answer is ready `delay_s` after the question, however long the real bot took.
-        time.sleep(max(0.0, self.delay_s - (time.monotonic() - started)))
+        delay_s = self.delays.get(question, self.delay_s)
+        time.sleep(max(0.0, delay_s - (time.monotonic() - started)))
+        with self._lock:
+            self.finished.append(question)
         if self.replace is not None:
             answer.answer = self.replace
         if self.append:
@@ -76,13 +95,15 @@ def make_bot(real_bot):
 
 
 @contextmanager
-def running(app) -> Iterator[str]:
-    """Serve `app` with uvicorn on a free 127.0.0.1 port; yields the base URL, then stops it."""
+def running(app, settings: Settings | None = None) -> Iterator[str]:
+    """Serve `app` with uvicorn, configured as `python -m bot serve` configures it (protocol,
+    limits, no banner), on a free 127.0.0.1 port; yields the base URL, then stops it."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
+    config = uvicorn_config(app, settings or Settings(), "127.0.0.1", port, log_level="warning")
+    config.timeout_graceful_shutdown = 2
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -134,8 +155,8 @@ class _Servers:
         self._stack: list = []
 
     def start(self, bot, **overrides) -> str:
-        app = create_app(bot, _settings(self.tmp_path, **overrides))
-        context = running(app)
+        settings = _settings(self.tmp_path, **overrides)
+        context = running(create_app(bot, settings), settings)
         self._stack.append(context)
         return context.__enter__()
 
@@ -245,3 +266,84 @@ def _xml_dict(text: str) -> dict[str, str]:
 def wechat_sim():
     """Factory: `wechat_sim(base_url, mode)` gives a WeChatSim."""
     return WeChatSim
+
+
+HARDENED = {
+    "rate_limit_per_minute": 5,
+    "api_header_timeout_s": 2,
+    "api_keepalive_s": 2,
+    "api_body_timeout_s": 2,
+    "api_max_headers": 20,
+    "api_max_header_bytes": 4096,
+    "api_max_connections": 30,
+    "api_docs": "off",
+    "cors_origins": "https://qa.example",
+    "trusted_proxies": "127.0.0.2",
+    "wechat_token": TOKEN,
+    "wechat_aes_key": AES_KEY,
+    "wechat_appid": APP_ID,
+    "wecom_token": TOKEN,
+    "wecom_aes_key": AES_KEY,
+    "wecom_corp_id": CORP_ID,
+}
+
+
+class Served:
+    """A running `python -m bot serve`: its base URL, port and process (for its log)."""
+
+    def __init__(self, process: served.Process, url: str):
+        self.process, self.url = process, url
+        self.port = int(url.rsplit(":", 1)[1])
+
+
+@pytest.fixture(scope="session")
+def hardened(shared_data_dir, tmp_path_factory):
+    """One real `python -m bot serve` over the shared index with tight limits (HARDENED): short
+    timeouts, few connections, a small rate limit, docs off, CORS for one origin, 127.0.0.2 as
+    the trusted proxy, and both chat channels on."""
+    log = tmp_path_factory.mktemp("hardened") / "serve.log"
+    process, url = served.serve(log, data_dir=str(shared_data_dir), **HARDENED)
+    try:
+        process.wait_http(url + "/healthz")
+        yield Served(process, url)
+    finally:
+        process.stop()
+
+
+class ChromaServer:
+    """A real `chroma run` on a fixed loopback port that a test may stop and start again."""
+
+    def __init__(self, root, port: int):
+        self.root, self.port = root, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: served.Process | None = None
+
+    def start(self) -> None:
+        self.process = served.chroma(self.root, self.port)
+        self.process.wait_http(self.url + "/api/v2/heartbeat")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+
+@pytest.fixture(scope="session")
+def chroma_index(tmp_path_factory):
+    """A `chroma run` server holding an index of docs/, built once per test session."""
+    root = tmp_path_factory.mktemp("chroma")
+    server = ChromaServer(root, served.free_port())
+    server.start()
+    try:
+        build = subprocess.run(
+            [sys.executable, "-m", "index", "build", "--quiet"],
+            cwd=PROJECT_ROOT,
+            env=served.env(chroma_url=server.url, data_dir=str(root / "builder")),
+            capture_output=True,
+            text=True,
+            timeout=served.START_TIMEOUT_S,
+        )
+        assert build.returncode == 0, build.stdout + build.stderr
+        yield server
+    finally:
+        server.stop()

@@ -11,7 +11,7 @@ from bot.web import loadtest
 
 
 def test_load_test_reports_throughput_latency_and_memory(make_bot, serve_bot, capsys):
-    url = serve_bot(make_bot())
+    url = serve_bot(make_bot(), max_inflight_per_client=0)
     argv = ["--url", url, "--clients", "3", "--duration", "20", "--max-requests", "9"]
     code = loadtest.main([*argv, "--pid", str(os.getpid()), "--json"])
     result = json.loads(capsys.readouterr().out)
