@@ -120,7 +120,13 @@ def _run_child(args: list[str]) -> dict:
 
 
 def speed(args) -> None:
-    cache = args.cache or tempfile.mkdtemp(prefix="jjqa-models-")
+    if args.cache:
+        return _speed(args, args.cache)
+    with tempfile.TemporaryDirectory(prefix="jjqa-models-") as cache:
+        return _speed(args, cache)
+
+
+def _speed(args, cache: str) -> None:
     rows = {}
     for engine in args.engines:
         conv = None
