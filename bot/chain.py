@@ -1,4 +1,6 @@
-"""The answering chain: clean the question, resolve follow-ups, retrieve, answer, cite, check."""
+"""The Bot: loads a build (building one if there is none), swaps in newer builds as they are
+published, and hands each question to the pipeline. It holds no lock while answering: the
+live build is immutable and replaced by one assignment, so questions run side by side."""
 
 from __future__ import annotations
 
@@ -6,43 +8,42 @@ import logging
 import threading
 import time
 
-from bot.answer import Query, Span, rerank, select_spans
-from bot.cite import citation_for
-from bot.followup import resolve
-from bot.question import clean_question
+from bot.pipeline import Live, respond
 from bot.settings import Settings
-from bot.spelling import Speller
-from bot.support import CharWeights, check_support, term_in
-from bot.text import normalize, normalize_chars
 from bot.values import Answer, Hit
 
 log = logging.getLogger(__name__)
 
-ABOUT = "这篇文章讲的是江津区“十三五”时期的发展成绩和“十四五”时期的规划目标。"
 RELOAD_CHECK_S = 2.0
-POOL = 20
-MAX_NAMED = 2
 
 
 class Bot:
-    """Answers questions about the documents in docs/, citing the exact sentences it used.
+    """Answers questions about the documents in docs/, citing the exact text it used.
 
     Everything not given is built from settings on first use: the embedder, the index store
-    (the index is built if there is none) and, when JJQA_LLM_* are set, the chat model.
+    (the index is built if there is none), the profile, the ranking model and, when
+    JJQA_LLM_* are set, the chat model.
     """
 
     def __init__(
-        self, settings: Settings | None = None, store=None, embedder=None, chat_model=None
+        self,
+        settings: Settings | None = None,
+        store=None,
+        embedder=None,
+        chat_model=None,
+        model=None,
+        profile=None,
     ):
         self.settings = settings or Settings.from_env()
         self._store = store
         self._embedder = embedder
         self._chat_model = chat_model
-        self._retriever = None
-        self._corpus = ""
-        self._manifest = None
+        self._model = model
+        self._profile = profile
+        self._live: Live | None = None
         self._checked_at = 0.0
-        self._lock = threading.RLock()
+        self._loading = threading.Lock()
+        self._embedding = threading.Lock()
 
     @classmethod
     def from_env(cls, **overrides) -> Bot:
@@ -52,60 +53,60 @@ class Bot:
     # -- loading ---------------------------------------------------------------------------
     def warm(self, progress: bool = False) -> Bot:
         """Load the models and the index now (building it if there is none)."""
-        with self._lock:
-            if self._retriever is None:
-                self._load(progress)
+        if self._live is None:
+            with self._loading:
+                if self._live is None:
+                    self._live = self._load(progress)
         return self
 
-    def _load(self, progress: bool) -> None:
+    def _load(self, progress: bool) -> Live:
+        from bot.rank import default_model
         from index.build import build_index
         from index.embed import get_embedder
         from index.store import IndexStore
 
+        if self._profile is None:
+            self._profile = self.settings.profile()
+        if self._model is None:
+            self._model = default_model()
         if self._embedder is None:
             self._embedder = get_embedder(self.settings)
         if self._store is None:
             self._store = IndexStore(self.settings)
         manifest = self._store.current()
-        if manifest is None or manifest.model != self._embedder.name:
-            log.info("building the index (first use or a new embedding model)")
+        if manifest is None or not self._store.usable(manifest, self._embedder.name):
+            log.info("building the index (first use, a new embedding model or a new profile)")
             manifest = build_index(self.settings, self._embedder, progress=progress).manifest
-        self._open(manifest)
+        return self._open(manifest)
 
-    def _open(self, manifest) -> None:
-        from langchain_chroma import Chroma
+    def _open(self, manifest) -> Live:
+        from bot.spelling import speller_for
+        from bot.understand import Wording
 
-        from bot.retrieve import HybridRetriever
-        from index.chunk import Chunk
-
-        collection = self._store.collection(manifest.build)
-        got = collection.get(include=["documents", "metadatas"])
-        chunks = [Chunk.from_metadata(t, m) for t, m in zip(got["documents"], got["metadatas"])]
-        chunks.sort(key=lambda c: (c.source, c.order))
-        vectorstore = Chroma(
-            client=self._store.client(manifest.build),
-            collection_name=self._store.collection_name(manifest.build),
-            embedding_function=self._embedder,
-            create_collection_if_not_exists=False,
-        )
-        self._retriever = HybridRetriever(chunks=chunks, vectorstore=vectorstore, k=POOL)
-        self._corpus = self._retriever.normalized_text()
-        self._chars = CharWeights(self._corpus)
-        self._speller = Speller(normalize_chars("\n".join(c.text for c in chunks)))
-        self._manifest = manifest
+        snapshot = self._store.snapshot(manifest)
+        wording = Wording(snapshot, self.profile, speller_for(snapshot))
+        dense = self._store.dense(manifest, snapshot)
+        background = dense.vectors(snapshot.background) if snapshot.background else None
         self._checked_at = time.monotonic()
+        return Live(manifest, snapshot, dense, wording, background)
 
-    def _fresh(self) -> None:
-        """Switch to a newer build if `python -m index build` published one since we loaded."""
+    def _current(self) -> Live:
+        """The live build, switching to a newer one if `python -m index build` published it."""
+        self.warm()
+        live = self._live
         if time.monotonic() - self._checked_at < RELOAD_CHECK_S:
-            return
-        self._checked_at = time.monotonic()
-        version = self._store.version()
-        if version and version != self._manifest.build:
-            manifest = self._store.current()
-            if manifest is not None and manifest.model == self._embedder.name:
-                log.info("switching to index build %s", manifest.build)
-                self._open(manifest)
+            return live
+        with self._loading:
+            if time.monotonic() - self._checked_at < RELOAD_CHECK_S:
+                return self._live
+            self._checked_at = time.monotonic()
+            version = self._store.version()
+            if version and version != self._live.manifest.build:
+                manifest = self._store.current()
+                if manifest is not None and self._store.usable(manifest, self._embedder.name):
+                    log.info("switching to index build %s", manifest.build)
+                    self._live = self._open(manifest)
+            return self._live
 
     @property
     def embedder(self):
@@ -113,13 +114,21 @@ class Bot:
         self.warm()
         return self._embedder
 
+    @property
+    def profile(self):
+        """The deployer's profile (docs/profile.toml)."""
+        if self._profile is None:
+            self._profile = self.settings.profile()
+        return self._profile
+
     def status(self) -> dict:
         """Whether the index is loaded, and what it holds."""
         from index.store import IndexStore
 
-        manifest = self._manifest or IndexStore(self.settings).current()
+        live = self._live
+        manifest = live.manifest if live else IndexStore(self.settings).current()
         return {
-            "ready": self._retriever is not None,
+            "ready": live is not None,
             "documents": len(manifest.documents) if manifest else 0,
             "chunks": manifest.chunks if manifest else 0,
             "model": manifest.model if manifest else self.settings.embed_model,
@@ -129,73 +138,61 @@ class Bot:
         }
 
     # -- answering -------------------------------------------------------------------------
+    def _embed(self, text: str):
+        """The query vector; engines that do not say they are thread-safe get one at a time."""
+        import numpy as np
+
+        if getattr(self._embedder, "thread_safe", False):
+            return np.asarray(self._embedder.embed_query(text), dtype=np.float32)
+        with self._embedding:
+            return np.asarray(self._embedder.embed_query(text), dtype=np.float32)
+
     def retrieve(self, question: str, history=None, k: int | None = None) -> list[Hit]:
-        """The ranked sentence-level pieces for the question: hybrid retrieval, then reranked
-        by how well their best clause answers it (the order the answerer reads them in)."""
-        self.warm()
-        with self._lock:
-            self._fresh()
-            resolved, query, chunks, docs = self._gather(question, _pairs(history))
-        scores = {d.metadata["chunk"].id: d.metadata["score"] for d in docs}
-        ranked = rerank(query, chunks)[: k or self.settings.top_k]
-        return [_hit(c, scores.get(c.id, 0.0)) for c in ranked]
-
-    def _gather(self, question: str, history: list[tuple[str, str]]):
-        """Resolve the question, retrieve, and build the query the answerer scores with."""
-        resolved = self._resolve(question, history)
-        docs = self._retriever.invoke(resolved.search_text)
-        chunks = [d.metadata["chunk"] for d in docs]
-        query = Query.build(resolved.primary, resolved.secondary, self._retriever.idf, self._known)
-        if query.kinds:  # about the article itself: its title, byline or captions
-            chunks += [c for c in self._retriever.chunks if c.kind in query.kinds]
-        return resolved, query, chunks, docs
-
-    def _resolve(self, question: str, history: list[tuple[str, str]]):
-        """The question (and the one it follows up) with typos towards the article's words fixed."""
-        history = [(self._speller.correct(normalize_chars(q)), a) for q, a in history]
-        return resolve(self._speller.correct(normalize_chars(question)), history)
+        """The ranked sentences for the question, best first (the order the answer reads)."""
+        live = self._current()
+        timings: dict = {}
+        _, ranked = respond(
+            live,
+            question,
+            history,
+            profile=self.profile,
+            model=self._model,
+            embed=self._embed,
+            max_chars=self.settings.max_question_chars,
+            timings=timings,
+        )
+        if ranked is None:
+            return []
+        chunks = live.snapshot.chunks
+        top = zip(ranked.order[: k or self.settings.top_k], ranked.scores)
+        return [_hit(chunks[i], float(s)) for i, s in top]
 
     def ask(self, question: str, history=None) -> Answer:
         """Answer a question (with earlier (question, answer) pairs for follow-ups).
 
         Never raises for what a user typed: bad input gets a polite Answer."""
         started = time.perf_counter()
-        clean = clean_question(question, self.settings.max_question_chars)
-        if clean.problem:
-            return Answer(
-                _join(clean.notice, clean.problem), kind="unclear", timings_ms=_ms(started)
-            )
-        answer = self._answer(clean.text, _pairs(history), started)
-        if clean.notice:
-            answer.answer = _join(clean.notice, answer.answer)
-        return answer
-
-    def _answer(self, question: str, history: list[tuple[str, str]], started: float) -> Answer:
-        self.warm()
-        timings = {}
-        with self._lock:
-            self._fresh()
-            t0 = time.perf_counter()
-            resolved, query, chunks, _ = self._gather(question, history)
-            timings["retrieve"] = _since(t0)
-            t1 = time.perf_counter()
-            spans = select_spans(query, chunks)
-            support = check_support(query, spans, self._corpus, self._chars)
-            timings["answer"] = _since(t1)
-        if not support.supported:
-            answer = _refusal(support, spans, question)
-        else:
-            answer = _compose(spans)
-            if self.settings.llm_enabled or self._chat_model is not None:
-                passages = rerank(query, chunks)
-                answer = self._with_llm(question, history, passages, answer, timings)
+        live = self._current()
+        timings: dict = {}
+        answer, ranked = respond(
+            live,
+            question,
+            history,
+            profile=self.profile,
+            model=self._model,
+            embed=self._embed,
+            max_chars=self.settings.max_question_chars,
+            timings=timings,
+        )
+        if ranked is not None and answer.kind == "answer" and self._llm_wanted():
+            answer = self._with_llm(ranked.query.asked, history, live, ranked, answer, timings)
         answer.timings_ms = dict(timings, total=_since(started))
         return answer
 
-    def _known(self, term: str) -> bool:
-        return term_in(term, self._corpus)
+    def _llm_wanted(self) -> bool:
+        return self.settings.llm_enabled or self._chat_model is not None
 
-    def _with_llm(self, question, history, chunks, extractive: Answer, timings) -> Answer:
+    def _with_llm(self, question, history, live, ranked, extractive: Answer, timings) -> Answer:
         from bot.llm import llm_answer
 
         t0 = time.perf_counter()
@@ -204,56 +201,16 @@ class Bot:
                 from bot.llm import make_chat_model
 
                 self._chat_model = make_chat_model(self.settings)
-            answer = llm_answer(self._chat_model, question, history, chunks) or extractive
+            passages = [live.snapshot.chunks[i] for i in ranked.order]
+            pairs = [tuple(t) for t in (history or []) if isinstance(t, (list, tuple))]
+            answer = (
+                llm_answer(self._chat_model, question, pairs, passages, self.profile) or extractive
+            )
         except Exception as e:  # the extractive answer stands when the LLM fails
             log.warning("LLM answer failed, using the extractive answer: %s", e)
             answer = extractive
         timings["llm"] = _since(t0)
         return answer
-
-
-def _compose(spans: list[Span]) -> Answer:
-    """「clause[1]；clause[2]。」 with one citation per span."""
-    citations = [citation_for(s, n) for n, s in enumerate(spans, 1)]
-    parts = [f"{s.text}[{n}]" for n, s in enumerate(spans, 1)]
-    return Answer("；".join(parts) + "。", refused=False, citations=citations)
-
-
-def _refusal(support, spans: list[Span], question: str) -> Answer:
-    """「文章中没有提到……」, pointing at the nearest thing the article does say, if any."""
-    if support.reason == "task":
-        return Answer(
-            f"文章中没有提到这方面的内容：我只回答文章里写到的事实。{ABOUT}", refused=True
-        )
-    missing = [_as_written(m, question) for m in support.missing]
-    present = [_as_written(p, question) for p in support.present]
-    if support.reason == "name":
-        topic = f"{'、'.join(present[:2])}的姓名" if present else "相关人员的姓名"
-    elif support.reason == "time":
-        topic = f"{'、'.join(present[:2])}的具体时间" if present else "具体时间"
-    elif support.reason == "amount":
-        topic = f"{'、'.join(present[:2])}的具体数字" if present else "具体数字"
-    elif not missing or len(missing) > MAX_NAMED:
-        topic = "这个问题问的内容"
-    elif present and all(m.endswith("年") for m in missing):
-        topic = f"{'、'.join(missing)}的{'、'.join(present[:2])}"
-    else:
-        topic = "、".join(missing)
-    text = f"文章中没有提到{topic}。"
-    nearby = [s for s in spans if s.matched & set(support.present)][:1]
-    if nearby and len(missing) <= MAX_NAMED:
-        citation = citation_for(nearby[0], 1)
-        text += f"文章中相关的内容是：{nearby[0].text}[1]。"
-        return Answer(text, refused=True, citations=[citation])
-    return Answer(text + ABOUT, refused=True)
-
-
-def _as_written(term: str, question: str) -> str:
-    """A normalised term as the question spelled it (GDP, not gdp), when it can be found."""
-    at = normalize(question).find(term)
-    if at >= 0 and len(normalize(question)) == len(question):
-        return question[at : at + len(term)]
-    return term
 
 
 def _hit(chunk, score: float) -> Hit:
@@ -269,24 +226,5 @@ def _hit(chunk, score: float) -> Hit:
     )
 
 
-def _pairs(history) -> list[tuple[str, str]]:
-    """Accept [[q, a], ...], [(q, a), ...] or [{"question", "answer"}, ...]; drop anything else."""
-    out = []
-    for item in history or []:
-        if isinstance(item, dict):
-            item = (item.get("question", ""), item.get("answer", ""))
-        if isinstance(item, (list, tuple)) and len(item) == 2:
-            out.append((str(item[0] or ""), str(item[1] or "")))
-    return out
-
-
-def _join(*parts) -> str:
-    return "".join(p for p in parts if p)
-
-
 def _since(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 2)
-
-
-def _ms(started: float) -> dict:
-    return {"total": _since(started)}

@@ -1,22 +1,22 @@
-"""Citations: turn chosen spans into numbered quotes with file offsets, and check them."""
+"""Citations: turn chosen pieces of sentences into numbered quotes with file offsets, and
+check them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bot.answer import Span
 from bot.values import Citation
 from index.load import source_path
 
 
-def citation_for(span: Span, n: int) -> Citation:
-    """The citation numbered n for a span: its exact text and its offsets in the source file."""
-    start, end = span.chunk.span(span.i, span.j)
+def citation_for(chunk, i: int, j: int, n: int) -> Citation:
+    """The citation numbered n for chunk.text[i:j]: its text and its offsets in the file."""
+    start, end = chunk.span(i, j)
     return Citation(
         n=n,
-        source=span.chunk.source,
-        section=span.chunk.section,
-        quote=span.text,
+        source=chunk.source,
+        section=chunk.section,
+        quote=chunk.text[i:j],
         start=start,
         end=end,
     )

@@ -11,14 +11,15 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from bot.errors import ConfigError, LLMError
-from bot.support import term_in
-from bot.text import content_terms, normalize, numbers
+from bot.profile import Profile
+from bot.text import bigrams, normalize_chars, numbers
 from bot.values import Answer, Citation
 from index.chunk import Chunk
 
 MAX_PASSAGES = 6
 MARKER = re.compile(r"\[(\d{1,2})\]")
 SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
+# Share of a written sentence's character pairs that its cited passages must hold.
 TERM_SHARE = 0.6
 REFUSAL = "文章中没有提到"
 
@@ -43,21 +44,25 @@ def prompt(name: str) -> str:
     return resources.files("bot.prompts").joinpath(name).read_text(encoding="utf-8")
 
 
-def build_messages(question: str, history, chunks: list[Chunk]) -> list:
-    """System rules, then the numbered passages, the conversation and the question."""
+def build_messages(question: str, history, chunks: list[Chunk], profile: Profile) -> list:
+    """System rules (naming the bot as the profile does), then the numbered passages, the
+    conversation and the question."""
     passages = "\n".join(f"[{n}] {c.text}" for n, c in enumerate(chunks, 1))
     turns = "\n".join(f"问：{q}\n答：{a}" for q, a in (history or [])[-3:]) or "（无）"
     user = prompt("user.txt").format(passages=passages, history=turns, question=question)
-    return [SystemMessage(prompt("system.txt")), HumanMessage(user)]
+    system = prompt("system.txt").format(name=profile.name, about=profile.description)
+    return [SystemMessage(system), HumanMessage(user)]
 
 
-def llm_answer(model: BaseChatModel, question: str, history, chunks: list[Chunk]) -> Answer | None:
+def llm_answer(
+    model: BaseChatModel, question: str, history, chunks: list[Chunk], profile: Profile
+) -> Answer | None:
     """The model's answer with only the sentences its cited passages support, or None."""
     chunks = [c for c in chunks if c.kind not in ("title", "subtitle", "heading")][:MAX_PASSAGES]
     if not chunks:
         return None
     try:
-        reply = model.invoke(build_messages(question, history, chunks))
+        reply = model.invoke(build_messages(question, history, chunks, profile))
     except Exception as e:
         raise LLMError(f"the chat model failed: {e}") from e
     text = reply.content if isinstance(reply.content, str) else str(reply.content)
@@ -76,7 +81,7 @@ def verified_answer(text: str, chunks: list[Chunk]) -> Answer | None:
             continue
         if any(not 1 <= n <= len(chunks) for n in cited):
             continue
-        evidence = normalize("".join(chunks[n - 1].text for n in cited))
+        evidence = normalize_chars("".join(chunks[n - 1].text for n in cited))
         if not supported(body, evidence):
             continue
         for n in cited:
@@ -90,14 +95,13 @@ def verified_answer(text: str, chunks: list[Chunk]) -> Answer | None:
 
 
 def supported(sentence: str, evidence: str) -> bool:
-    """Every number of the sentence, and most of its key terms, appear in the evidence."""
+    """Every number of the sentence, and most of its character pairs, are in the evidence."""
     if any(n not in evidence for n in numbers(sentence)):
         return False
-    terms = [t for t in content_terms(sentence) if not re.fullmatch(r"[\d.%]+", t)]
-    if not terms:
+    pairs = bigrams(normalize_chars(sentence))
+    if not pairs:
         return True
-    found = sum(term_in(t, evidence) for t in terms)
-    return found / len(terms) >= TERM_SHARE
+    return sum(p in evidence for p in pairs) / len(pairs) >= TERM_SHARE
 
 
 def _citation(chunk: Chunk, n: int) -> Citation:

@@ -55,6 +55,21 @@ class Profile:
         """The n-th example question, or a neutral one when the profile gives none."""
         return self.examples[n] if 0 <= n < len(self.examples) else default
 
+    def words(self) -> list[str]:
+        """The wording the index must segment as whole words: both sides of each synonym and
+        what glossary entries stand for."""
+        return sorted(
+            set(self.synonyms) | set(self.synonyms.values()) | set(self.glossary.values())
+        )
+
+    def wording_hash(self) -> str:
+        """Changes when the wording changes (then the index's vocabulary is derived again)."""
+        import hashlib
+        import json
+
+        raw = json.dumps([self.synonyms, self.glossary], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+
     def to_dict(self) -> dict:
         return {
             "name": self.name,

@@ -1,175 +1,33 @@
-"""Chinese text normalisation and tokenisation shared by retrieval, answering and refusal."""
+"""Chinese text as every stage sees it: one normalisation, one set of sentence and clause
+punctuation, and the language data (stopwords, question words, dialect) that holds for any
+Chinese text. Nothing here knows a particular document."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import resources
 
-import jieba
+# Sentences end at these (closing quotes and brackets after them stay with the sentence);
+# clauses also end at commas, colons and enumeration commas.
+SENTENCE_ENDS = "。！？；!?;…"
+CLAUSE_ENDS = SENTENCE_ENDS + "，,：:、"
+CLOSERS = "”’」』）)》】"
+SENTENCE_END = re.compile(f"[{SENTENCE_ENDS}]+[{CLOSERS}]*")
+CLAUSE_END = re.compile(f"[{CLAUSE_ENDS}]+[{CLOSERS}]*")
 
-jieba.setLogLevel(60)
-for _word in ("十三五", "十四五", "综保区", "森林覆盖率", "世界500强", "市场主体", "高新技术企业"):
-    jieba.add_word(_word)
+# Brackets a sentence never ends inside: （…） and 《…》 hold asides and titles, whatever
+# punctuation they contain (《卡拉OK.LIVE！‧台北‧我》), as long as they close soon enough.
+BRACKETS = {"（": "）", "(": ")", "《": "》", "〈": "〉", "【": "】"}
+MAX_BRACKETED = 120
 
-# Article wording for common paraphrases: a question may use either side.
-SYNONYMS = {
-    "综合保税区": "综保区",
-    "保税区": "综保区",
-    "国内生产总值": "GDP",
-    "地区生产总值": "GDP",
-    "生产总值": "GDP",
-    "经济总量": "GDP",
-    "外商投资": "外资",
-    "森林覆蓋率": "森林覆盖率",
-    "绿化率": "森林覆盖率",
-    "植树造林": "营造林",
-    "造林": "营造林",
-    "高企": "高新技术企业",
-    "世界五百强": "世界500强",
-    "五百强": "500强",
-    "进出口额": "进出口总额",
-    "外贸总额": "进出口总额",
-    "十三五期间": "十三五",
-    "十四五期间": "十四五",
-    "全球五百强": "世界500强",
-    "全球500强": "世界500强",
-    "高科技": "高新技术",
-    "对外贸易": "进出口",
-    "外贸": "进出口",
-    "公司": "企业",
-    "厂家": "企业",
-    "树林": "森林",
-    "新注册": "新设",
-    "注册": "新设",
-    "个体户": "市场主体",
-    "研发平台": "创新平台",
-    "涨幅": "增长",
-    "增幅": "增长",
-    "增速": "增长",
-    "增涨": "增长",
-    "上涨": "增长",
-    "涨": "增长",
-    "增加": "增长",
-    "投入": "投资",
-    "一千亿": "千亿",
-    "跨过": "突破",
-    "超过千亿": "突破千亿",
-    # Chongqing and Sichuan speech
-    "啥子": "什么",
-    "好多": "多少",
-    "咋个": "怎么",
-    "咋样": "怎么样",
-    "没得": "没有",
-}
-
-# English words a visitor may use, mapped to the article's own terms.
-GLOSSARY = {
-    "jiangjin": "江津",
-    "chongqing": "重庆",
-    "gdp": "GDP",
-    "forest": "森林",
-    "coverage": "覆盖率",
-    "foreign": "外资",
-    "investment": "投资",
-    "fixed": "固定资产",
-    "asset": "固定资产",
-    "assets": "固定资产",
-    "import": "进出口",
-    "export": "进出口",
-    "exports": "进出口",
-    "imports": "进出口",
-    "trade": "进出口",
-    "growth": "增长",
-    "grow": "增长",
-    "industrial": "工业",
-    "industry": "产业",
-    "output": "总产值",
-    "enterprises": "企业",
-    "companies": "企业",
-    "company": "企业",
-    "fortune": "世界500强",
-    "zone": "综保区",
-    "bonded": "综保区",
-    "railway": "铁路",
-    "logistics": "物流",
-    "hub": "枢纽",
-    "selenium": "富硒",
-    "innovation": "创新",
-    "science": "科学城",
-    "plan": "规划",
-    "environmental": "环保",
-    "environment": "环保",
-    "pollution": "污染",
-    "market": "市场主体",
-    "entities": "市场主体",
-    "high-tech": "高新技术企业",
-    "hightech": "高新技术企业",
-    "target": "目标",
-    "fourteenth": "十四五",
-    "thirteenth": "十三五",
-    "smart": "智能",
-    "factories": "智能工厂",
-    "factory": "智能工厂",
-    "capital": "外资",
-    "afforestation": "营造林",
-    "afforested": "营造林",
-    "workshops": "数字化车间",
-    "workshop": "数字化车间",
-    "digital": "数字化",
-    "actions": "行动",
-    "protection": "环保",
-    "designated": "规模以上",
-    "value": "产值",
-    "average": "年均",
-    "annual": "年均",
-    "annually": "年均",
-    "platforms": "平台",
-    "platform": "平台",
-    "global": "世界",
-    "500": "500",
-    "tech": "科技",
-    "technology": "技术",
-    "academician": "院士",
-    "academicians": "院士",
-    "consumer": "消费品",
-    "goods": "消费品",
-    "town": "镇",
-    "reform": "改革",
-    "railways": "铁路",
-    "expressways": "高速",
-    "expressway": "高速",
-    "population": "人口",
-    "mayor": "区长",
-    "secretary": "书记",
-    "weather": "天气",
-    "unemployment": "失业率",
-    "income": "收入",
-    "price": "价格",
-    "prices": "价格",
-    "housing": "房价",
-    "billion": "亿",
-    "yuan": "元",
-}
-
-STOPWORDS = set(
-    """
-    的 了 吗 呢 吧 啊 呀 么 嘛 是 在 有 和 与 及 或 就 都 也 还 又 把 被 让 给 对 从 向 到 为 以
-    什么 多少 哪些 哪个 哪里 哪儿 怎么 怎样 怎么样 如何 为何 为什么 是否 是不是 有没有 有无 几 几个 多大
-    请问 请 一下 介绍 说说 讲讲 告诉 我 我们 你 你们 他 他们 它 这 那 这个 那个 这些 那些 那么 还有 其中
-    谁 何时 什么时候 时候 江津 江津区 该区 津 重庆 重庆市 区 情况 方面 主要 相关 有关 具体 大概 大约 左右 目前 现在 当时 方面
-    搞 咋 咋样 啥 哪 得 地 着 过 吗 多 少 些 个 年 时候 时期 期间 一共 总共 共 分别 文章 文中 提到 提及 说
-    这篇 篇文章 本文 报道 这篇报道 原文 文章里 单位 状态 部门 年份 称号 名字 姓名 级别 方向 内容 东西 地方 措施 哪条 哪几个 哪几 哪一年 什么样 一共 今后
-    原来 听说 来说 做到 拿到 跨过 花了 多少钱 叫 叫啥 是哪 哪种 哪类 哪方面 哪几项 第几 几项 分别是 各 各有
-    达到 达 是多少 有多少 多高 多快 怎么样了 如何了 变化 计划 打算 准备 要 会 能 将 想 做 做了 用 用了
-    what which how many much is are was were the a an of in on at to for by and or does did do
-    has have had its it jiangjin's s be been will would can could about tell me please district
-    """.split()
+_YEAR = re.compile(
+    r"(?<!\d)(?<!\d[.,])((?:1[0-9]|20)\d{2})(?!\d|[.,]\d|\s*(?:多|余|万|千|亿|个|人|名|米|元))"
 )
-
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_WORDLIKE = re.compile(r"[\w\u4e00-\u9fff]")
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+_WORDLIKE = re.compile(r"[0-9a-zA-Z\u3400-\u9fff\uf900-\ufaff]")
+_HAN_OR_ALNUM = re.compile(r"[\u3400-\u9fff]+|[a-z0-9.%]+")
 
 
 @lru_cache(maxsize=1)
@@ -180,53 +38,64 @@ def _converter():
 
 
 def normalize_chars(text: str) -> str:
-    """NFKC, traditional to simplified, lower-case Latin letters."""
+    """NFKC, traditional to simplified, lower-case Latin letters. Keeps the length of text
+    whose characters NFKC leaves alone (all CJK, ASCII and full-width punctuation)."""
     return _converter().convert(unicodedata.normalize("NFKC", text)).lower()
 
 
-def normalize(text: str) -> str:
-    """normalize_chars, then the article's wording for synonyms and dialect."""
-    text = normalize_chars(text)
-    for variant, canonical in SYNONYMS.items():
-        if variant.lower() in text:
-            text = text.replace(variant.lower(), canonical.lower())
-    return text
-
-
-def tokens(text: str) -> list[str]:
-    """Search-mode jieba tokens of normalised text, without punctuation or spaces."""
-    return [t for t in jieba.lcut_for_search(normalize(text)) if _WORDLIKE.search(t)]
-
-
-def content_terms(text: str) -> list[str]:
-    """The words of a question that carry its meaning: no stopwords, English mapped to Chinese."""
-    out: list[str] = []
-    for word in jieba.lcut(normalize(text)):
-        word = word.strip()
-        if not _WORDLIKE.search(word) or word in STOPWORDS:
-            continue
-        if word.isascii() and not word.isdigit() and not re.fullmatch(r"[\d.%]+", word):
-            # English: only words the glossary knows carry meaning; the rest are ignored
-            if word not in GLOSSARY and word not in ("gdp",):
-                continue
-            word = GLOSSARY.get(word, word).lower()
-            if word in STOPWORDS:
-                continue
-        elif len(word) == 1 and not word.isdigit():
-            continue
-        if word not in out:
-            out.append(word)
-    return out
-
-
 def years(text: str) -> list[str]:
-    """Four-digit years (19xx or 20xx) mentioned in the text."""
+    """Four-digit years (1000–2099) mentioned in the text."""
     return _YEAR.findall(unicodedata.normalize("NFKC", text))
 
 
 def numbers(text: str) -> list[str]:
-    """Every number in the text, as written (NFKC-normalised)."""
-    return _NUMBER.findall(unicodedata.normalize("NFKC", text))
+    """Every number in the text (NFKC-normalised, thousands separators dropped)."""
+    return [n.replace(",", "") for n in _NUMBER.findall(unicodedata.normalize("NFKC", text))]
+
+
+_CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_CN_UNIT = {"十": 10, "百": 100, "千": 1000}
+_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+_CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+")
+_FRACTION = re.compile(
+    r"([零〇一二两三四五六七八九十百千\d]+)分之([零〇一二两三四五六七八九十百千\d]+)"
+)
+
+
+def cn_number(run: str) -> int | None:
+    """The value of a Chinese numeral (二十三 -> 23, 一千零五 -> 1005), None if it is not one."""
+    total = section = digit = 0
+    seen = False
+    for ch in run:
+        if ch in _CN_DIGIT:
+            digit, seen = _CN_DIGIT[ch], True
+        elif ch in _CN_UNIT:
+            section += (digit or 1) * _CN_UNIT[ch]
+            digit, seen = 0, True
+        elif ch in _CN_BIG:
+            total += (section + digit) * _CN_BIG[ch]
+            section = digit = 0
+        else:
+            return None
+    return total + section + digit if seen else None
+
+
+def number_values(text: str) -> set[str]:
+    """The numbers a text states, however written: 4 and 四, 350,000 and 350000, 1/3 and
+    三分之一 come out the same."""
+    text = unicodedata.normalize("NFKC", text)
+    out = {
+        n.replace(",", "").rstrip("0").rstrip(".") if "." in n else n.replace(",", "")
+        for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)
+    }
+    for m in _FRACTION.finditer(text):
+        den, num = (str(cn_number(x)) if not x.isdigit() else x for x in m.groups())
+        out.add(f"{num}/{den}")
+    for run in _CN_RUN.findall(text):
+        value = cn_number(run)
+        if value is not None:
+            out.add(str(value))
+    return out
 
 
 def has_words(text: str) -> bool:
@@ -234,23 +103,81 @@ def has_words(text: str) -> bool:
     return bool(_WORDLIKE.search(text))
 
 
-NOUNISH = ("n", "vn", "eng", "j", "l", "i")
-
-
-def noun_terms(terms: list[str]) -> set[str]:
-    """The terms jieba tags as nouns (or English, idioms, abbreviations): the things asked about."""
-    import jieba.posseg
-
-    out = set()
-    for term in terms:
-        if any(flag.startswith(NOUNISH) for _, flag in jieba.posseg.lcut(term)):
-            out.add(term)
-    return out
-
-
 def bigrams(text: str) -> set[str]:
     """Character pairs of the Chinese (and alphanumeric) runs of normalised text."""
     out = set()
-    for run in re.findall(r"[\u4e00-\u9fff]+|[a-z0-9.%]+", text):
+    for run in _HAN_OR_ALNUM.findall(text):
         out.update(run[i : i + 2] for i in range(len(run) - 1))
     return out
+
+
+def bracketed(text: str) -> list[tuple[int, int]]:
+    """(open, close) positions of the outermost bracket pairs that close within
+    MAX_BRACKETED characters."""
+    out, i = [], 0
+    while i < len(text):
+        closer = BRACKETS.get(text[i])
+        if closer is None:
+            i += 1
+            continue
+        depth, j = 0, i
+        while j < len(text) and j - i <= MAX_BRACKETED:
+            if text[j] == text[i]:
+                depth += 1
+            elif text[j] == closer:
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        if j < len(text) and depth == 0 and j - i <= MAX_BRACKETED:
+            out.append((i, j))
+            i = j + 1
+        else:
+            i += 1
+    return out
+
+
+def split_clauses(text: str) -> list[tuple[int, int]]:
+    """(i, j) of each clause of text, without the punctuation that ends it (closing quotes and
+    brackets stay with their clause); blank clauses are dropped."""
+    out, begin = [], 0
+    for match in CLAUSE_END.finditer(text):
+        closers = match.group().lstrip(CLAUSE_ENDS)
+        stop = match.end() if closers else match.start()
+        if stop > begin:
+            out.append((begin, stop))
+        begin = match.end()
+    if begin < len(text):
+        out.append((begin, len(text)))
+    return [(i, j) for i, j in out if text[i:j].strip()]
+
+
+# -- language data (bot/data/) -----------------------------------------------------------------
+def _data(name: str) -> list[str]:
+    """Non-comment lines of a file in bot/data."""
+    raw = resources.files("bot").joinpath("data", name).read_text(encoding="utf-8")
+    return [line for line in raw.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    """Words that carry no content in any question: function words, question words, pronouns."""
+    return frozenset(w for line in _data("stopwords.txt") for w in line.split())
+
+
+@cache
+def question_words() -> dict[str, str]:
+    """Question word -> the type of answer it asks for (person, place, time, number, ...)."""
+    return dict(line.split("\t")[:2] for line in _data("question_words.tsv"))
+
+
+@cache
+def structure_words() -> dict[str, str]:
+    """Words that ask about a document itself -> the passage kind that answers (标题 -> title)."""
+    return dict(line.split("\t")[:2] for line in _data("structure.tsv"))
+
+
+@cache
+def dialect() -> dict[str, str]:
+    """Dialect and colloquial question words -> standard Mandarin (好多 -> 多少)."""
+    return dict(line.split("\t")[:2] for line in _data("dialect.tsv"))

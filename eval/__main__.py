@@ -12,6 +12,7 @@ from bot.errors import JJQAError
 from bot.settings import PROJECT_ROOT, Settings
 from eval.dataset import DEFAULT_ARTICLE, DEFAULT_QA, QASetError, load_qa
 from eval.gate import DEFAULT_THRESHOLDS, ThresholdsError, check, load_thresholds
+from eval.squad import SPLITS, SquadError
 
 EPILOG = """\
 examples:
@@ -20,6 +21,9 @@ examples:
                                           Markdown report with charts, next to LangChain baselines
   python -m eval --check                  exit 1 when a metric misses eval/thresholds.toml
   python -m eval --qa my.jsonl --json     any question file in the same format, as JSON
+  python -m eval --squad eval/datasets/cmrc2018_trial.json --split validate --passages 40
+                                          40 passages of a SQuAD-format set as the corpus
+  python -m eval --squad eval/datasets/drcd_dev.json --by-article --passages 12 --split validate
 
 exit codes: 0 done (and --check passed), 1 --check failed or the bot could not start,
 2 bad command line, question file or thresholds file.
@@ -55,6 +59,25 @@ def parser() -> argparse.ArgumentParser:
         default="extractive",
         help="extractive (default, no LLM) or llm (needs JJQA_LLM_BASE_URL, JJQA_LLM_MODEL, "
         "JJQA_LLM_API_KEY; skipped without them)",
+    )
+    squad = p.add_argument_group(
+        "reading comprehension (SQuAD format)",
+        "index N passages of a SQuAD-format file as the documents, ask their questions and as "
+        "many from other passages (which should be refused), beside a one-line BM25 baseline",
+    )
+    squad.add_argument("--squad", metavar="FILE", help="a SQuAD-format JSON file")
+    squad.add_argument(
+        "--by-article", action="store_true", help="one document per article (default: per passage)"
+    )
+    squad.add_argument(
+        "--passages", type=int, default=40, metavar="N", help="documents in the corpus (40)"
+    )
+    squad.add_argument("--seed", type=int, default=0, help="which sample (0)")
+    squad.add_argument(
+        "--split",
+        choices=SPLITS,
+        default="all",
+        help="all (default), or the fit or validate half of the project's own sets",
     )
     p.add_argument("--check", action="store_true", help="fail when a metric misses a threshold")
     p.add_argument(
@@ -93,6 +116,8 @@ def shown(path: str) -> str:
 def main(argv: list[str] | None = None, bot=None) -> int:
     """Run the command line; `bot` is a finished Bot to evaluate instead of building one."""
     args = parser().parse_args(argv)
+    if args.squad:
+        return reading_main(args, argv)
     if args.mode == "llm" and not Settings.from_env().llm_enabled:
         print(
             "skipped: --mode llm needs JJQA_LLM_BASE_URL, JJQA_LLM_MODEL and JJQA_LLM_API_KEY; "
@@ -144,6 +169,53 @@ def main(argv: list[str] | None = None, bot=None) -> int:
         if failures:
             return 1
         print(f"check passed: every metric meets {args.thresholds}", file=out)
+    return 0
+
+
+def reading_main(args, argv) -> int:
+    """`--squad`: a sample of a SQuAD-format set as the corpus."""
+    from eval import reading
+    from eval.squad import load_units, sample
+
+    thresholds = args.thresholds
+    if thresholds == str(DEFAULT_THRESHOLDS):
+        thresholds = str(reading.DEFAULT_THRESHOLDS)
+    try:
+        units = load_units(args.squad, args.by_article)
+        chosen = sample(units, args.passages, args.seed, args.split)
+        limits = load_thresholds(thresholds, reading.LABELS) if args.check else None
+    except (SquadError, ThresholdsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if not chosen.inside:
+        print(f"error: no questions in the {args.split} split of {args.squad}", file=sys.stderr)
+        return 2
+    try:
+        evaluation = reading.evaluate(chosen, shown(args.squad), progress=not args.json)
+    except JJQAError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    evaluation.command = shlex.join(
+        ["python", "-m", "eval", *(argv if argv is not None else sys.argv[1:])]
+    )
+    if args.json:
+        print(json.dumps(evaluation.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(reading.text(evaluation))
+    if args.report:
+        path = reading.write(evaluation, args.report)
+        print(f"report written to {path}", file=sys.stderr)
+    if limits is not None:
+        out = sys.stderr if args.json else sys.stdout
+        failures = check(evaluation.metrics(), limits)
+        for line in failures:
+            print(f"check failed: {line}", file=out)
+        if failures:
+            return 1
+        print(f"check passed: every metric meets {thresholds}", file=out)
     return 0
 
 

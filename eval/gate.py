@@ -15,8 +15,11 @@ class ThresholdsError(JJQAError):
     """The thresholds file cannot be read or names a metric the suite does not report."""
 
 
-def load_thresholds(path: str | Path = DEFAULT_THRESHOLDS) -> dict[str, dict[str, float]]:
-    """{"min": {metric: value}, "max": {metric: value}} from a TOML file with those tables."""
+def load_thresholds(
+    path: str | Path = DEFAULT_THRESHOLDS, known: dict[str, str] = LABELS
+) -> dict[str, dict[str, float]]:
+    """{"min": {metric: value}, "max": {metric: value}} from a TOML file with those tables;
+    `known` names the metrics the suite reports."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -30,9 +33,9 @@ def load_thresholds(path: str | Path = DEFAULT_THRESHOLDS) -> dict[str, dict[str
     limits = {"min": dict(data.get("min", {})), "max": dict(data.get("max", {}))}
     for table in limits.values():
         for name, value in table.items():
-            if name not in LABELS:
+            if name not in known:
                 raise ThresholdsError(
-                    f"{path}: unknown metric {name!r}; choose one of {', '.join(LABELS)}"
+                    f"{path}: unknown metric {name!r}; choose one of {', '.join(known)}"
                 )
             if not isinstance(value, int | float) or isinstance(value, bool):
                 raise ThresholdsError(f"{path}: {name} must be a number, not {value!r}")

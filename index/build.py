@@ -16,15 +16,19 @@ from pathlib import Path
 
 from bot.errors import IndexBuildError
 from bot.settings import Settings
+from bot.text import normalize_chars
 from index.chunk import Chunk, chunk_document
 from index.embed import Embedder, get_embedder
 from index.load import find_documents, load_document, source_name
+from index.snapshot import VERSION as SNAPSHOT_VERSION
+from index.snapshot import build_snapshot
 from index.store import IndexStore, Manifest, new_build_id
 
 log = logging.getLogger(__name__)
 
 BATCH = 16
-CONTEXT_CHARS = 90
+# Bump when embedding_text() changes: stored vectors of another kind of text are not reused.
+EMBEDDING_TEXT = 2
 
 
 @dataclass
@@ -48,13 +52,18 @@ class BuildReport:
         )
 
 
-def embedding_text(chunks: list[Chunk], i: int) -> str:
-    """The text embedded for chunk i: its section and the sentences around it, for context."""
-    chunk = chunks[i]
-    before = chunks[i - 1].text if i > 0 and chunks[i - 1].kind == "text" else ""
-    after = chunks[i + 1].text if i + 1 < len(chunks) and chunks[i + 1].kind == "text" else ""
+def _same_vectors(manifest: Manifest, embedder: Embedder) -> bool:
+    """True when a build's vectors were made by this model from the same kind of text."""
+    return manifest.model == embedder.name and manifest.embedding == EMBEDDING_TEXT
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """The text embedded for a chunk: the sentence under its section heading, so that a
+    sentence that leaves its subject unsaid (「其叶螺旋状排列」) still finds it. The sentences
+    around it are the ranker's business, not the vector's. Normalised (simplified, NFKC) like
+    the questions, so traditional and simplified text meet in one space."""
     head = f"{chunk.section}：" if chunk.section and chunk.section != chunk.text else ""
-    return f"{head}{before[-CONTEXT_CHARS:]}{chunk.text}{after[:CONTEXT_CHARS]}"
+    return normalize_chars(f"{head}{chunk.text}")
 
 
 def build_index(
@@ -73,15 +82,28 @@ def build_index(
             raise IndexBuildError(f"no .txt or .md documents in {settings.docs_dir}")
         docs = [load_document(p, source_name(settings.docs_dir, p)) for p in paths]
         embedder = embedder or get_embedder(settings)
+        profile = settings.profile()
         old = store.current()
-        reusable = old if old and old.model == embedder.name and not force else None
+        reusable = old if old and _same_vectors(old, embedder) and not force else None
         hashes = {d.source: d.sha256 for d in docs}
-        if reusable and {s: v["sha256"] for s, v in reusable.documents.items()} == hashes:
+        if (
+            reusable
+            and {s: v["sha256"] for s, v in reusable.documents.items()} == hashes
+            and store.usable(reusable, embedder.name)
+            and not store.problems(reusable)
+        ):
             return BuildReport(reusable, False, 0, 0, [], time.perf_counter() - started)
 
         build = new_build_id()
         try:
             manifest, embedded, reused = _fill(store, build, docs, reusable, embedder, progress)
+            chunks = [c for doc in docs for c in chunk_document(doc)]
+            titles = {d.source: d.title or Path(d.source).stem for d in docs}
+            snapshot = build_snapshot(chunks, titles, profile.words(), profile.wording_hash())
+            if not store.remote:
+                snapshot.save(store.snapshot_folder(build))
+            manifest.snapshot = SNAPSHOT_VERSION
+            manifest.profile_hash = profile.wording_hash()
             manifest.build_seconds = round(time.perf_counter() - started, 2)
             store.publish(manifest)
         except BaseException:
@@ -99,7 +121,10 @@ def _fill(store, build, docs, reusable, embedder, progress):
     target = store.collection(build, create=True)
     source_col = store.collection(reusable.build) if reusable else None
     manifest = Manifest(
-        build=build, model=embedder.name, built_at=time.strftime("%Y-%m-%d %H:%M:%S")
+        build=build,
+        model=embedder.name,
+        built_at=time.strftime("%Y-%m-%d %H:%M:%S"),
+        embedding=EMBEDDING_TEXT,
     )
     todo: list[tuple[Chunk, str]] = []
     reused = 0
@@ -110,7 +135,7 @@ def _fill(store, build, docs, reusable, embedder, progress):
             count = kept["chunks"]
         else:
             chunks = chunk_document(doc)
-            todo += [(c, embedding_text(chunks, i)) for i, c in enumerate(chunks)]
+            todo += [(c, embedding_text(c)) for c in chunks]
             count = len(chunks)
         manifest.documents[doc.source] = {"sha256": doc.sha256, "chunks": count, "title": doc.title}
     _embed_into(target, todo, embedder, progress)

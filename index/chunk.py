@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass
 
+from bot.text import SENTENCE_END, bracketed
 from index.load import LoadedDocument, Passage
+from index.offsets import file_span, gaps_within
 
-# A sentence ends at 。！？； (and their ASCII forms), keeping any closing quotes after them.
-SENTENCE_END = re.compile(r"[。！？；!?;…]+[”’」』）)》]*")
 MIN_CHARS = 8
 
 
@@ -26,6 +25,7 @@ class Chunk:
     kind: str
     order: int
     gaps: list[tuple[int, int]]
+    para: int = 0
 
     def to_metadata(self) -> dict:
         """Flat metadata for Chroma (values must be str, int, float or bool)."""
@@ -39,21 +39,26 @@ class Chunk:
     def from_metadata(cls, text: str, meta: dict) -> Chunk:
         gaps = [tuple(g) for g in json.loads(meta.get("gaps") or "[]")]
         fields = {k: meta[k] for k in ("id", "source", "start", "end", "kind", "order")}
-        return cls(text=text, section=meta.get("section") or None, gaps=gaps, **fields)
+        return cls(
+            text=text,
+            section=meta.get("section") or None,
+            gaps=gaps,
+            para=int(meta.get("para", 0)),
+            **fields,
+        )
 
     def span(self, i: int, j: int) -> tuple[int, int]:
         """File offsets of `text[i:j]`, stepping over the whitespace of repaired breaks."""
-
-        def offset(k: int) -> int:
-            return self.start + k + sum(n for at, n in self.gaps if at <= k)
-
-        return offset(i), offset(j - 1) + 1
+        return file_span(self.start, self.gaps, i, j)
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence in text, whitespace trimmed, short fragments merged."""
     spans, begin = [], 0
+    inside = bracketed(text)
     for match in SENTENCE_END.finditer(text):
+        if any(a < match.start() < b for a, b in inside):
+            continue
         spans.append((begin, match.end()))
         begin = match.end()
     if begin < len(text):
@@ -80,18 +85,19 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
 def chunk_document(doc: LoadedDocument) -> list[Chunk]:
     """Every sentence of every passage of the document, in reading order."""
     chunks: list[Chunk] = []
-    for passage in doc.passages:
+    for para, passage in enumerate(doc.passages):
         pieces = [(0, len(passage.text))]
         if passage.kind == "text":
             pieces = split_sentences(passage.text)
         for s, e in pieces:
-            chunks.append(_make_chunk(doc, passage, s, e, len(chunks)))
+            chunks.append(_make_chunk(doc, passage, s, e, len(chunks), para))
     return chunks
 
 
-def _make_chunk(doc: LoadedDocument, passage: Passage, s: int, e: int, order: int) -> Chunk:
+def _make_chunk(
+    doc: LoadedDocument, passage: Passage, s: int, e: int, order: int, para: int
+) -> Chunk:
     start, end = passage.span(s, e)
-    gaps = [(at - s, n) for at, n in passage.gaps if s < at < e]
     return Chunk(
         id=f"{doc.source}#{order}",
         source=doc.source,
@@ -101,5 +107,6 @@ def _make_chunk(doc: LoadedDocument, passage: Passage, s: int, e: int, order: in
         section=passage.section,
         kind=passage.kind,
         order=order,
-        gaps=gaps,
+        gaps=gaps_within(passage.gaps, s, e),
+        para=para,
     )

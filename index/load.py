@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.text import CLOSERS, SENTENCE_ENDS
+from index.offsets import file_offset, file_span
+
 TEXT_SUFFIXES = {".txt", ".md"}
-TERMINALS = "。！？；…!?;"
-CLOSERS = "”’」』）)》"
 CAPTION = re.compile(r"摄\s*/|^图片|图片除署名外|由.{0,20}提供$")
 BYLINE = re.compile(r"^[\u4e00-\u9fff]{2,4}(?:\s+[\u4e00-\u9fff]{2,4})+$")
 HEADING = re.compile(r"^(#{1,6})\s*(.+?)\s*#*$")
@@ -32,13 +33,12 @@ class Passage:
     section: str | None = None
 
     def offset(self, i: int) -> int:
-        """File offset of character `i` of `text` (or of its end when i == len(text))."""
-        skipped = sum(n for at, n in self.gaps if at <= i)
-        return self.start + i + skipped
+        """File offset of character `i` of `text`."""
+        return file_offset(self.start, self.gaps, i)
 
     def span(self, i: int, j: int) -> tuple[int, int]:
         """File offsets (start, end) of `text[i:j]`."""
-        return self.offset(i), self.offset(j - 1) + 1
+        return file_span(self.start, self.gaps, i, j)
 
 
 @dataclass
@@ -98,7 +98,7 @@ def _classify(lines: list[Passage]) -> list[Passage]:
             p.kind = "caption"
         elif BYLINE.match(p.text):
             p.kind = "byline"
-        elif len(p.text) < SHORT_LINE and p.text[-1] not in TERMINALS + CLOSERS:
+        elif len(p.text) < SHORT_LINE and p.text[-1] not in SENTENCE_ENDS + CLOSERS:
             p.kind = "caption"
         p.section = section
     return lines
@@ -113,7 +113,7 @@ def _join_broken(passages: list[Passage], text: str) -> list[Passage]:
             prev is not None
             and prev.kind == "text"
             and p.kind in ("text", "caption")
-            and prev.text[-1] not in TERMINALS + CLOSERS
+            and prev.text[-1] not in SENTENCE_ENDS + CLOSERS
         ):
             prev_end = prev.offset(len(prev.text) - 1) + 1
             gap = p.start - prev_end

@@ -18,6 +18,9 @@ from urllib.parse import urlparse
 
 from bot.errors import ConfigError, IndexBuildError
 from bot.settings import Settings
+from index.snapshot import FOLDER as SNAPSHOT_FOLDER
+from index.snapshot import VERSION as SNAPSHOT_VERSION
+from index.snapshot import Snapshot
 
 COLLECTION = "jjqa"
 POINTER = "jjqa-current"
@@ -32,6 +35,9 @@ class Manifest:
     built_at: str
     build_seconds: float = 0.0
     documents: dict[str, dict] = field(default_factory=dict)
+    snapshot: int = 0
+    profile_hash: str = ""
+    embedding: int = 0
 
     @property
     def chunks(self) -> int:
@@ -82,6 +88,61 @@ class IndexStore:
         except (OSError, ValueError):
             return None
         return Manifest.from_dict(data)
+
+    def usable(self, manifest: Manifest, model: str) -> bool:
+        """True when the build was made with this embedding model, this snapshot format and
+        the profile's current wording (otherwise the next build derives it again)."""
+        return (
+            manifest.model == model
+            and manifest.snapshot == SNAPSHOT_VERSION
+            and manifest.profile_hash == self.settings.profile().wording_hash()
+        )
+
+    def problems(self, manifest: Manifest) -> list[str]:
+        """What is wrong with a build, in words (empty when nothing is found)."""
+        if self.remote:
+            return []
+        folder = self.snapshot_folder(manifest.build)
+        if not (folder / "tables.json").is_file():
+            return [f"{folder} is missing"]
+        return []
+
+    def snapshot(self, manifest: Manifest) -> Snapshot:
+        """The build's snapshot: stored with a local build; derived once from a server's
+        collection and kept under the data directory."""
+        folder = self.snapshot_folder(manifest.build)
+        if self.remote and not (folder / "tables.json").exists():
+            self._derive_snapshot(manifest, folder)
+        try:
+            return Snapshot.load(folder)
+        except (OSError, ValueError, KeyError) as e:
+            raise IndexBuildError(
+                f"the index build {manifest.build} is damaged ({e}); run python -m index build"
+            ) from e
+
+    def snapshot_folder(self, build: str) -> Path:
+        if self.remote:
+            return self.root / "remote" / build / SNAPSHOT_FOLDER
+        return self.root / build / SNAPSHOT_FOLDER
+
+    def _derive_snapshot(self, manifest: Manifest, folder: Path) -> None:
+        from index.chunk import Chunk
+        from index.snapshot import build_snapshot
+
+        got = self.collection(manifest.build).get(include=["documents", "metadatas"])
+        chunks = [Chunk.from_metadata(t, m) for t, m in zip(got["documents"], got["metadatas"])]
+        chunks.sort(key=lambda c: (c.source, c.order))
+        titles = {s: d.get("title") or "" for s, d in manifest.documents.items()}
+        profile = self.settings.profile()
+        snapshot = build_snapshot(chunks, titles, profile.words(), profile.wording_hash())
+        tmp = folder.with_name(folder.name + f".{os.getpid()}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        snapshot.save(tmp)
+        os.replace(tmp, folder)
+
+    def dense(self, manifest: Manifest, snapshot: Snapshot):
+        """Dense search over the build's vectors (Chroma's HNSW index)."""
+        return ChromaDense(self.collection(manifest.build), [c.id for c in snapshot.chunks])
 
     def version(self) -> str | None:
         """A cheap token that changes whenever another build is published."""
@@ -179,3 +240,30 @@ class IndexStore:
         for folder in self.root.iterdir():
             if folder.is_dir() and folder.name not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+class ChromaDense:
+    """Nearest chunks by cosine similarity from a build's Chroma collection."""
+
+    def __init__(self, collection, ids: list[str]):
+        self._collection = collection
+        self._ids = ids
+        self._by_id = {cid: i for i, cid in enumerate(ids)}
+
+    def search(self, vector, k: int) -> list[tuple[int, float]]:
+        k = min(k, len(self._by_id))
+        if k <= 0:
+            return []
+        found = self._collection.query(
+            query_embeddings=[list(map(float, vector))], n_results=k, include=["distances"]
+        )
+        pairs = zip(found["ids"][0], found["distances"][0])
+        return [(self._by_id[i], 1.0 - float(d)) for i, d in pairs if i in self._by_id]
+
+    def vectors(self, indices: list[int]):
+        import numpy as np
+
+        ids = [self._ids[i] for i in indices]
+        got = self._collection.get(ids=ids, include=["embeddings"])
+        rows = dict(zip(got["ids"], got["embeddings"]))
+        return np.asarray([rows[i] for i in ids], dtype=np.float32)

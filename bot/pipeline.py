@@ -1,0 +1,123 @@
+"""The answering pipeline as functions over one live build: understand → retrieve → rank →
+answer or refuse → cite. Nothing here keeps state; the Bot hands in what it has loaded."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot import features, frontdoor
+from bot.answer import compose, refusal
+from bot.profile import Profile
+from bot.rank import Model, question_features
+from bot.retrieve import Candidates, Dense, candidates
+from bot.understand import Query, Wording, understand
+from bot.values import Answer
+from bot.verdict import Verdict, decide
+
+
+@dataclass(frozen=True)
+class Live:
+    """One build as the bot answers from it: its manifest, snapshot, vectors, and the
+    wording (profile synonyms, speller) over its vocabulary."""
+
+    manifest: object
+    snapshot: object
+    dense: Dense
+    wording: Wording
+    background: np.ndarray  # vectors of the snapshot's background sample
+
+
+@dataclass
+class Ranked:
+    """A question's candidates in the ranker's order, with the verdict on the best one."""
+
+    query: Query
+    cands: Candidates
+    order: list[int]  # chunk indices, best first
+    scores: np.ndarray  # the ranker's scores, in `order`
+    verdict: Verdict | None = None
+
+
+def rank(live: Live, query: Query, vector, model: Model) -> Ranked:
+    """Retrieve the candidates of a typed question and order them by the ranker."""
+    cands = candidates(live.snapshot, query, vector, live.dense, live.background)
+    x = features.matrix(live.snapshot, query, cands)
+    scores = model.scores(x)
+    order = np.argsort(-scores, kind="stable")
+    ranked = Ranked(query, cands, [cands.index[k] for k in order], scores[order])
+    confidence = model.confidence(question_features(x, scores, len(query.terms)))
+    best = evidence(live.snapshot, ranked.order[0]) if ranked.order else None
+    kind = live.snapshot.chunks[ranked.order[0]].kind if ranked.order else ""
+    ranked.verdict = decide(query, best, confidence, model.threshold, kind)
+    return ranked
+
+
+def evidence(snapshot, i: int) -> str:
+    """What a candidate stands on: its sentence under its document title and section, after
+    the sentence before it in its paragraph (which often sets the year or the subject)."""
+    before, _ = snapshot.neighbours(i)
+    return (
+        snapshot.heads[i] + (snapshot.norm[before] if before is not None else "") + snapshot.norm[i]
+    )
+
+
+def respond(
+    live: Live,
+    question,
+    history,
+    *,
+    profile: Profile,
+    model: Model,
+    embed,
+    max_chars: int,
+    timings: dict,
+) -> tuple[Answer, Ranked | None]:
+    """The answer to what the user typed, and the ranking behind it (None for smalltalk)."""
+    t0 = time.perf_counter()
+    query = understand(question, history, live.wording, max_chars)
+    if query.kind != "question":
+        text = frontdoor.reply(
+            frontdoor.Door(query.kind, intent=query.intent), profile, scope(live)
+        )
+        return Answer(query.notice + text, kind=query.kind), None
+    vector = embed(query.search_text)
+    t1 = time.perf_counter()
+    ranked = rank(live, query, vector, model)
+    timings["retrieve"] = _ms(t1 - t0)
+    t2 = time.perf_counter()
+    if ranked.verdict.supported:
+        answer = compose(live.snapshot, query, ranked.order, model.trim)
+    else:
+        answer = refusal(live.snapshot, query, ranked.verdict, ranked.order, about(live, profile))
+    if query.notice:
+        answer.answer = query.notice + answer.answer
+    timings["answer"] = _ms(time.perf_counter() - t2)
+    return answer, ranked
+
+
+def scope(live: Live) -> str:
+    """How replies name the documents: 《title》一文, or these N documents."""
+    titles = [t for t in live.snapshot.titles.values() if t]
+    if len(titles) == 1:
+        return f"《{titles[0]}》一文"
+    return f"这 {len(live.snapshot.titles)} 篇文档"
+
+
+def about(live: Live, profile: Profile) -> str:
+    """What the documents are about, for refusals: the profile's words, else their titles."""
+    if profile.description:
+        return profile.description
+    titles = [t for t in live.snapshot.titles.values() if t][:3]
+    more = "等" if len(live.snapshot.titles) > len(titles) else ""
+    return (
+        f"我能回答的是{'、'.join(f'《{t}》' for t in titles)}{more}文档里写到的内容。"
+        if titles
+        else ""
+    )
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)

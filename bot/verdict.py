@@ -1,0 +1,90 @@
+"""Answer or refuse: a calibrated score that the question is about these documents, and the
+hard checks that hold for any text (an asked year or number must be in the evidence; an
+instruction to invent or to ignore the documents is not a question)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.text import number_values, years
+
+TASK = re.compile(
+    r"^(请|帮我|给我|麻烦)?\s*(写|编|创作|作|生成|翻译|画|背|唱)(一|个|首|篇|段|几)"
+    r"|编一个|编个|随便编|编造|瞎编|捏造|虚构|make up|invent"
+    r"|(忽略|无视|别管|不用管|不要管|抛开|ignore).{0,8}(规则|文章|限制|指令|要求|rules|article)"
+)
+ORDINAL = re.compile(r"第([零一二三四五六七八九十\d]+)")
+FIRST = re.compile(r"首[任位个個家次座届屆批部条條款枚颗顆]")  # 首任 is 第一任
+CN_YEAR = re.compile(r"[一二三四五六七八九〇零]{4}年")
+CN_DIGITS = {c: str(i) for i, c in enumerate("零一二三四五六七八九")}
+
+
+class Reason(StrEnum):
+    """Why the bot answers or refuses."""
+
+    SUPPORTED = "supported"
+    TASK = "task"  # an instruction to write, invent or ignore the documents
+    NOTHING = "nothing"  # nothing in the documents matches
+    UNKNOWN = "unknown"  # the question names things the documents never mention
+    UNSURE = "unsure"  # the best sentence does not answer it well enough
+    YEAR = "year"  # an asked year is not in the evidence
+    NUMBER = "number"  # an asked number or ordinal is not in the evidence
+    NO_YEAR = "no_year"  # asked which year, and the evidence names none
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The decision, its reason, the model's confidence and what was missing or present."""
+
+    reason: Reason
+    confidence: float = 0.0
+    missing: tuple[str, ...] = ()
+
+    @property
+    def supported(self) -> bool:
+        return self.reason is Reason.SUPPORTED
+
+
+def decide(
+    query, evidence: str | None, confidence: float, threshold: float, kind: str = ""
+) -> Verdict:
+    """The verdict on a question whose best candidate reads `evidence` (its sentence with
+    its document title and section; None when there is no candidate) and is a passage of
+    `kind` (text, title, byline, caption)."""
+    if TASK.search(query.text):
+        return Verdict(Reason.TASK, confidence)
+    if evidence is None:
+        return Verdict(Reason.NOTHING, confidence, query.unknown)
+    if kind in query.kinds and not query.unknown:
+        return Verdict(Reason.SUPPORTED, confidence)  # asked for the title, the byline...
+    if confidence < threshold:
+        if query.unknown:
+            return Verdict(Reason.UNKNOWN, confidence, query.unknown)
+        return Verdict(Reason.UNSURE, confidence)
+    found_years = set(years(evidence))
+    if query.wants == "year" and not found_years and not CN_YEAR.search(evidence):
+        return Verdict(Reason.NO_YEAR, confidence)
+    missing = tuple(f"{y}年" for y in query.years if y not in found_years)
+    if missing:
+        return Verdict(Reason.YEAR, confidence, missing)
+    found = number_values(evidence)
+    missing = tuple(n for n in query.numbers if not number_values(n) <= found)
+    missing += tuple(f"第{o}" for o in ordinals(query.text) - ordinals(evidence))
+    if missing:
+        return Verdict(Reason.NUMBER, confidence, missing)
+    return Verdict(Reason.SUPPORTED, confidence)
+
+
+def ordinals(text: str) -> set[str]:
+    """Ordinals written either way, as digits: 第六 and 第6 are both '6'."""
+    out = {"1"} if FIRST.search(text) else set()
+    for raw in ORDINAL.findall(text):
+        if raw.isdigit():
+            out.add(raw)
+        elif raw == "十":
+            out.add("10")
+        elif len(raw) == 1:
+            out.add(CN_DIGITS.get(raw, raw))
+    return out

@@ -1,0 +1,394 @@
+"""`python -m eval.fit`: fit the ranker, the refusal model and the answer trimmer on the
+development data and write bot/model/ranker.json with the data they came from and the scores
+they reach on data they were not fitted on.
+
+Fitting data: the fit half of CMRC 2018 trial (corpora of 40 passages) and of DRCD dev
+(corpora of 12 articles), plus eval/qa.jsonl on the article in docs/. The validate halves
+measure the fitted models on passages they never saw; those are the figures recorded. The
+held-out sets of both sources are never read here, and neither is eval/holdout.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from bot import features
+from bot.pipeline import evidence
+from bot.rank import MODEL_FILE, Model, question_features
+from bot.settings import PROJECT_ROOT
+from bot.spelling import speller_for
+from bot.text import normalize_chars, question_words, stopwords, years
+from bot.trim import MAX_ANSWER_CHARS, window_features, windows
+from bot.understand import Wording, understand
+from bot.verdict import decide
+from eval import learn
+from eval.reading import contains_gold
+from eval.squad import Question, load_units
+from eval.vectors import VectorCache
+from eval.worlds import World, indexed, question_vectors, worlds
+
+DATASETS = {
+    "cmrc": (PROJECT_ROOT / "eval" / "datasets" / "cmrc2018_trial.json", False, 40),
+    "drcd": (PROJECT_ROOT / "eval" / "datasets" / "drcd_dev.json", True, 12),
+}
+QA = PROJECT_ROOT / "eval" / "qa.jsonl"
+OUT = PROJECT_ROOT / "bot" / "model" / MODEL_FILE
+L2_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+FOLDS = 4
+# The refusal threshold refuses at most this share of the fitting questions the documents
+# answer (cross-fitted scores); the validate halves then say what it does on new data.
+TARGET_FALSE_REFUSALS = 0.03
+MAX_CHARS = 1000
+# The share of the fitting weight given to eval/qa.jsonl (a news report, as deployers' documents
+# are) beside the encyclopedia passages, which outnumber it 20 to 1.
+QA_SHARE = 0.25
+
+
+@dataclass
+class Group:
+    """One question's candidates: features, labels, and what it was."""
+
+    world: str
+    question: str
+    inside: bool
+    x: np.ndarray
+    y: np.ndarray
+    texts: list[str] = field(default_factory=list)
+    trims: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    near_miss: bool = False
+    terms: int = 0
+    index: list[int] = field(default_factory=list)
+    hard: np.ndarray | None = None  # per candidate: refused by the hard checks if it led
+
+
+def groups_of(world: World, cache, asked=None, label=None) -> list[Group]:
+    """Feature rows for questions of a world: `asked` is [(question, history, inside)] (by
+    default the world's own questions and those from outside); `label(question, chunk)` says
+    whether a chunk answers it (by default: the gold answer is in it, in the right file)."""
+    from bot.retrieve import candidates
+
+    wording = Wording(world.snapshot, world.profile, speller_for(world.snapshot))
+    if asked is None:
+        asked = [(q, [], True) for q in world.inside] + [(q, [], False) for q in world.outside]
+    label = label or (
+        lambda q, chunk: (
+            chunk.source == world.files.get(q.unit) and contains_gold(chunk.text, q.answers)
+        )
+    )
+    queries = [understand(q.text, h, wording, MAX_CHARS) for q, h, _ in asked]
+    vectors = question_vectors(cache, [q.search_text for q in queries if q.kind == "question"])
+    background = world.dense.vectors(world.snapshot.background)
+    out = []
+    for (q, _, inside), query in zip(asked, queries):
+        if query.kind != "question":
+            continue
+        cands = candidates(
+            world.snapshot, query, vectors[query.search_text], world.dense, background
+        )
+        x = features.matrix(world.snapshot, query, cands)
+        chunks = [world.snapshot.chunks[i] for i in cands.index]
+        y = np.array([inside and label(q, c) for c in chunks], dtype=np.float32)
+        group = Group(world.name, q.text, inside, x, y, [c.text for c in chunks])
+        group.terms = len(query.terms)
+        group.index = list(cands.index)
+        group.hard = np.array(
+            [
+                not decide(query, evidence(world.snapshot, i), 1.0, 0.0).supported
+                for i in cands.index
+            ],
+            dtype=bool,
+        )
+        for i, c in zip(cands.index, chunks):
+            if inside and label(q, c) and len(c.text) > 0:
+                group.trims += _trim_rows(world, query, i, q)
+        out.append(group)
+    return out
+
+
+def _trim_rows(world: World, query, i: int, q) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The clause windows of a long answering sentence, labelled by whether they keep the
+    gold answer."""
+    text = world.snapshot.chunks[i].text
+    spans = windows(text)
+    if len(spans) < 2 or len(text) <= MAX_ANSWER_CHARS:
+        return []
+    answers = getattr(q, "answers", None) or []
+    y = np.array([contains_gold(text[a:b], answers) for a, b in spans], dtype=np.float32)
+    if not y.any() or y.all():
+        return []
+    return [(window_features(text, spans, query, world.snapshot.typed[i]), y)]
+
+
+def jiangjin_world(cache) -> tuple[World, list]:
+    """The article in docs/ with its profile, and eval/qa.jsonl asked of it."""
+    from bot.settings import Settings
+    from index.chunk import chunk_document
+    from index.load import find_documents, load_document, source_name
+
+    settings = Settings()
+    docs = [
+        load_document(p, source_name(settings.docs_dir, p))
+        for p in find_documents(settings.docs_dir)
+    ]
+    chunks = [c for d in docs for c in chunk_document(d)]
+    titles = {d.source: d.title or Path(d.source).stem for d in docs}
+    items = [
+        json.loads(line) for line in QA.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    asked = []
+    for item in items:
+        answers = [a for group in item.get("facts", []) for a in group[:1]]
+        q = Question(item["id"], item["question"], answers, "")
+        q.evidence = item.get("evidence", [])
+        asked.append((q, [tuple(t) for t in item.get("history", [])], item["answerable"]))
+    world = indexed("qa", chunks, titles, {}, [], [], cache, settings.profile())
+    return world, asked
+
+
+def _evidence_label(q, chunk) -> bool:
+    squeezed = "".join(chunk.text.split())
+    return any("".join(e.split()) in squeezed or squeezed in "".join(e.split()) for e in q.evidence)
+
+
+def near_misses(world: World, rng: random.Random, pool: list[str]) -> list:
+    """Questions of a world with a year moved, a name swapped, or what they ask about swapped
+    for a word the documents never use (江津的GDP -> 江津的失业率): the documents do not
+    answer them, though they look like questions that they do."""
+    out = []
+    names = sorted({w for typed in world.snapshot.typed for w, t in typed if t == "person"})
+    tokenizer = world.snapshot.tokenizer
+    for n, q in enumerate(world.inside):
+        text = q.text
+        if n % 3 == 0:
+            words = [w for w in tokenizer.words(text) if len(w) >= 2 and w in world.snapshot.corpus]
+            words = [w for w in words if w not in stopwords() and w not in question_words()]
+            strange = [
+                w for w in rng.sample(pool, min(20, len(pool))) if w not in world.snapshot.corpus
+            ]
+            if words and strange:
+                swapped = normalize_chars(text).replace(words[-1], strange[0], 1)
+                out.append(Question(q.id + "-a", swapped, [], ""))
+                continue
+        digits = years(text)
+        if digits:
+            moved = str(int(digits[0]) + rng.choice((-7, -3, 3, 7)))
+            if moved not in world.snapshot.corpus:
+                out.append(Question(q.id + "-y", text.replace(digits[0], moved, 1), [], ""))
+                continue
+        people = [w for w in names if len(w) >= 2 and w in text]
+        if people:
+            other = rng.choice(names)
+            if other not in text:
+                out.append(Question(q.id + "-n", text.replace(people[0], other, 1), [], ""))
+    return out
+
+
+def _question_words(units) -> list[str]:
+    """Content words of the units' questions: what near misses swap in."""
+    from bot.tokenizer import Tokenizer
+
+    tokenizer = Tokenizer()
+    words = {
+        w
+        for u in units
+        for q in u.questions
+        for w in tokenizer.words(q.text)
+        if 2 <= len(w) <= 4
+        and "\u4e00" <= w[0] <= "\u9fff"
+        and w not in stopwords()
+        and w not in question_words()
+    }
+    return sorted(words)
+
+
+def collect(split: str, cache, limit: int | None = None, names=tuple(DATASETS)) -> list[Group]:
+    """Groups of every world of the datasets' split (near misses marked as such)."""
+    out = []
+    rng = random.Random(0)
+    for name in names:
+        path, by_article, size = DATASETS[name]
+        units = [u for u in load_units(path, by_article) if u.split == split]
+        pool = _question_words(units)
+        for world in tqdm(worlds(units, size, f"{name}-{split}", cache, limit=limit), desc=name):
+            out += groups_of(world, cache)
+            misses = near_misses(world, rng, pool)
+            misses = groups_of(world, cache, [(q, [], False) for q in misses])
+            for g in misses:
+                g.near_miss = True
+            out += misses
+    return out
+
+
+def _folds(groups: list[Group]) -> list[int]:
+    """A fold number per group, by world, so a world is never split across folds."""
+    names = sorted({g.world for g in groups})
+    fold = {n: k % FOLDS for k, n in enumerate(names)}
+    return [fold[g.world] for g in groups]
+
+
+def choose_l2(groups: list[Group]) -> tuple[float, dict]:
+    """The L2 strength with the best cross-validated top-1 over the fitting worlds."""
+    folds = _folds(groups)
+    scores = {}
+    for l2 in L2_GRID:
+        hits = []
+        for k in range(FOLDS):
+            train = [(g.x, g.y) for g, f in zip(groups, folds) if f != k and g.inside]
+            test = [(g.x, g.y) for g, f in zip(groups, folds) if f == k and g.inside]
+            if train and test:
+                hits.append(learn.top1(test, learn.fit_ranker(train, l2)) * len(test))
+        scores[l2] = sum(hits) / sum(g.inside for g in groups)
+    return max(scores, key=scores.get), scores
+
+
+def cross_scores(groups: list[Group], l2: float) -> list[np.ndarray]:
+    """Each group's candidate scores from a ranker fitted on the other folds."""
+    folds = _folds(groups)
+    out: list[np.ndarray | None] = [None] * len(groups)
+    for k in range(FOLDS):
+        train = [(g.x, g.y) for g, f in zip(groups, folds) if f != k and g.inside]
+        w = learn.fit_ranker(train, l2)
+        for n, (g, f) in enumerate(zip(groups, folds)):
+            if f == k:
+                out[n] = g.x @ w
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.fit", description=__doc__)
+    parser.add_argument("--out", default=str(OUT), help=f"model file to write (default {OUT})")
+    parser.add_argument("--limit", type=int, help="at most this many worlds per dataset")
+    parser.add_argument(
+        "--datasets", default=",".join(DATASETS), help="which development sets (cmrc,drcd)"
+    )
+    args = parser.parse_args(argv)
+    from bot.settings import Settings
+    from index.embed import get_embedder
+
+    settings = Settings.from_env()
+    cache = VectorCache(get_embedder(settings), settings.data_dir / "fit" / "vectors.sqlite")
+    started = time.perf_counter()
+    names = [n for n in args.datasets.split(",") if n]
+    fit = collect("fit", cache, args.limit, names)
+    world, asked = jiangjin_world(cache)
+    fit += groups_of(world, cache, asked, _evidence_label)
+    validate = collect("validate", cache, args.limit, names)
+    model, report = fit_models(fit, validate)
+    model.info.update(
+        fitted=datetime.date.today().isoformat(),
+        command="python -m eval.fit",
+        embed_model=cache.embedder.name,
+        seconds=round(time.perf_counter() - started),
+        **report,
+    )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(model.to_dict(), ensure_ascii=False, indent=1) + "\n")
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+    return 0
+
+
+def fit_models(fit: list[Group], validate: list[Group]) -> tuple[Model, dict]:
+    """Fit all three models on `fit`; measure them on `validate`."""
+    ranked = [g for g in fit if not g.near_miss]
+    l2, cv = choose_l2(ranked)
+    answered = [g for g in ranked if g.inside]
+    w = learn.fit_ranker([(g.x, g.y) for g in answered], l2, [_weight(g, fit) for g in answered])
+    scores = cross_scores(fit, l2)
+    # the refusal model learns from what the hard checks let through
+    passed = [(g, s) for g, s in zip(fit, scores) if not (len(s) and g.hard[int(np.argmax(s))])]
+    qx = np.array([_question_row(g, s) for g, s in passed])
+    qy = np.array([float(g.inside) for g, _ in passed])
+    forest = learn.fit_forest(qx, qy, np.array([_weight(g, fit) for g, _ in passed]))
+    conf = np.array([forest.probability(row) for row in qx])
+    # the hard checks already refuse some answerable questions: the model may refuse the rest
+    # of the budget
+    inside = sum(g.inside for g in fit)
+    hard = inside - int(qy.sum())
+    budget = max(0.0, (TARGET_FALSE_REFUSALS * inside - hard) / max(qy.sum(), 1))
+    threshold = learn.threshold_for(conf, qy, budget)
+    trims = [t for g in fit for t in g.trims]
+    t = learn.fit_ranker(trims, l2) if trims else np.zeros(1)
+    model = Model(w.astype(np.float32), forest, threshold, t.astype(np.float32))
+    report = {
+        "fitted_on": _counts(fit),
+        "validated_on": _counts(validate),
+        "l2": l2,
+        "cross_validated_top1": {str(k): round(v, 4) for k, v in cv.items()},
+        "validated": measure(model, validate),
+    }
+    return model, report
+
+
+def _weight(g: Group, groups: list[Group]) -> float:
+    """How much a question counts: those on the article the product ships with (eval/qa.jsonl,
+    a news report, unlike the encyclopedia passages) together weigh QA_SHARE of all."""
+    qa = sum(x.world.startswith("qa") for x in groups)
+    if not qa or qa == len(groups) or not QA_SHARE:
+        return 1.0
+    if g.world.startswith("qa"):
+        return QA_SHARE * len(groups) / qa
+    return (1 - QA_SHARE) * len(groups) / (len(groups) - qa)
+
+
+def _question_row(g: Group, scores: np.ndarray) -> np.ndarray:
+    return question_features(g.x, scores, g.terms)
+
+
+def measure(model: Model, groups: list[Group]) -> dict:
+    """Top-1, false refusals and refused out-of-corpus questions, per world family."""
+    out = {}
+    for family in sorted({g.world.split("-")[0] for g in groups}):
+        gs = [g for g in groups if g.world.split("-")[0] == family]
+        inside = [g for g in gs if g.inside]
+        outside = [g for g in gs if not g.inside and not g.near_miss]
+        misses = [g for g in gs if g.near_miss]
+
+        def refused(g):
+            s = model.scores(g.x)
+            if len(s) and g.hard is not None and g.hard[int(np.argmax(s))]:
+                return True
+            return model.confidence(_question_row(g, s)) < model.threshold
+
+        answered = [g for g in inside if not refused(g)]
+        out[family] = {
+            "questions": len(inside),
+            "top1": round(learn.top1([(g.x, g.y) for g in inside], model.ranker), 4),
+            "top1_answered": round(
+                sum(len(g.y) and bool(g.y[np.argmax(model.scores(g.x))]) for g in answered)
+                / len(inside),
+                4,
+            )
+            if inside
+            else None,
+            "false_refusals": round(np.mean([refused(g) for g in inside]), 4) if inside else None,
+            "outside_refused": round(np.mean([refused(g) for g in outside]), 4)
+            if outside
+            else None,
+            "near_misses_refused": round(np.mean([refused(g) for g in misses]), 4)
+            if misses
+            else None,
+        }
+    return out
+
+
+def _counts(groups: list[Group]) -> dict:
+    return {
+        "worlds": len({g.world for g in groups}),
+        "questions": sum(g.inside for g in groups),
+        "outside": sum(not g.inside and not g.near_miss for g in groups),
+        "near_misses": sum(g.near_miss for g in groups),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
