@@ -71,6 +71,14 @@ class Bot:
             self._model = default_model()
         if self._embedder is None:
             self._embedder = get_embedder(self.settings)
+        fitted = self._model.info.get("embed_model")
+        if fitted and fitted != self._embedder.name:
+            log.warning(
+                "the ranking and refusal models were fitted with %s, this bot embeds with %s: "
+                "refusals may be miscalibrated; run `python -m eval.fit` to fit them for it",
+                fitted,
+                self._embedder.name,
+            )
         if self._store is None:
             self._store = IndexStore(self.settings)
         manifest = self._store.current()
