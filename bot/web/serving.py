@@ -184,7 +184,9 @@ def _check_writable(settings: Settings) -> None:
     except OSError as e:
         if _unwritable(e):
             why = e.strerror or str(e)
-            raise ConfigError(f"cannot write to the data directory {settings.data_dir}: {why}") from None
+            raise ConfigError(
+                f"cannot write to the data directory {settings.data_dir}: {why}"
+            ) from None
         raise
 
 
