@@ -212,3 +212,14 @@ def test_a_file_that_is_not_squad_is_one_clear_error(tmp_path):
         load_units(path)
     with pytest.raises(SquadError, match="no such file"):
         load_units(tmp_path / "missing.json")
+
+
+def test_the_shipped_profiles_synonyms_leave_longer_words_alone(snapshot):
+    from bot.settings import Settings
+
+    profile = Settings().profile()
+    assert {"造林", "增加", "注册"} <= set(profile.synonyms), "the profile maps these short words"
+    w = Wording(snapshot, profile, None)
+    for word in ("营造林", "增加值", "注册资本"):
+        assert word in w.of(f"五年{word}多少？"), word
+    assert "营营造林" not in w.of("江津五年营造林多少亩？")
