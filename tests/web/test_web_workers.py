@@ -104,6 +104,12 @@ def test_a_killed_worker_is_replaced_and_service_continues(two_workers):
     process, url = two_workers
     victim = _workers(process.pid)[0]
     os.kill(victim, signal.SIGKILL)
+    # the kill is asynchronous: connections the kernel queued on the victim's own socket before
+    # it closed are reset with it, so ask once it is dead
+    deadline = time.monotonic() + 30
+    while not _dead(victim):
+        assert time.monotonic() < deadline, "the killed worker did not die"
+        time.sleep(0.05)
     assert _burst(url, 6) == [200] * 6, "the other worker answers meanwhile"
     deadline = time.monotonic() + 120
     while True:
@@ -114,6 +120,15 @@ def test_a_killed_worker_is_replaced_and_service_continues(two_workers):
         time.sleep(0.5)
     assert "died" in process.text()
     assert _burst(url, 6) == [200] * 6
+
+
+def _dead(pid: int) -> bool:
+    """True once the process has exited (gone, or a zombie not yet reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def _serve_and_wait(*args: str, timeout: float = 180, **jjqa: str) -> subprocess.CompletedProcess:
