@@ -23,3 +23,7 @@ class LLMError(JJQAError):
 
 class StoreUnavailable(JJQAError):
     """The index store (a Chroma server or the local build) cannot be read right now."""
+
+
+class DocumentError(JJQAError):
+    """A document cannot be taken: unknown type, too large, encrypted, no text, too slow."""
