@@ -26,7 +26,9 @@ def create_app(bot, warmup: Warmup | None = None) -> gr.Blocks:
 
     settings = bot.settings
     text = page.PageText.from_profile(settings.profile())
-    articles = load_articles(settings.docs_dir)
+    from index.texts import current_texts
+
+    articles = load_articles(settings.docs_dir, current_texts(settings))
     if warmup is None:
         warmup = Warmup(bot).start()
     suggestions = Suggestions(bot, text.examples).start(warmup)

@@ -1,4 +1,5 @@
-"""The documents as the article panel shows them: passages, headings and the file offsets behind them."""
+"""The documents as the article panel shows them: passages, headings and the offsets into the
+document's text (as the build extracted it) behind them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.load import find_documents, load_document, source_name
+from index.load import TEXT_SUFFIXES, find_documents, load_document, source_name
 
 SENTENCE_END = "。！？；!?;"
 CONTEXT_CHARS = 60
@@ -133,8 +134,13 @@ def _sentence_tail(after: str, quote: str) -> str:
 
 
 def from_file(path: Path, source: str, number: int = 0) -> Article:
-    """Read one document with the indexer's own reader, so the panel shows what was indexed."""
-    doc = load_document(path, source)
+    """Read one plain-text document with the indexer's own reader, so the panel shows what
+    was indexed."""
+    return from_document(load_document(path, source), number)
+
+
+def from_document(doc, number: int = 0) -> Article:
+    """The panel's view of a document as the indexer read it (index.load.LoadedDocument)."""
     passages = []
     for i, p in enumerate(doc.passages):
         segments, at = [], 0
@@ -146,12 +152,21 @@ def from_file(path: Path, source: str, number: int = 0) -> Article:
     return Article(source=doc.source, text=doc.text, passages=passages)
 
 
-def load_articles(docs_dir: Path) -> list[Article]:
-    """Every document under docs_dir, named the way citations name them (e.g. docs/x.txt)."""
-    return [
-        from_file(path, source_name(docs_dir, path), n)
-        for n, path in enumerate(find_documents(docs_dir))
-    ]
+def load_articles(docs_dir: Path, texts=None) -> list[Article]:
+    """Every document under docs_dir, named the way citations name them (e.g. docs/x.txt).
+    A document the live build holds (`texts`, an index.texts.BuildTexts) is shown as the build
+    extracted it, so a web page, PDF or Word file shows the text its citations point into; a
+    plain-text file the build does not hold yet is read from the file, anything else is left
+    out until a build has read it."""
+    articles = []
+    for path in find_documents(docs_dir):
+        source = source_name(docs_dir, path)
+        doc = texts.document(source) if texts is not None and source in texts else None
+        if doc is None and path.suffix.lower() in TEXT_SUFFIXES:
+            doc = load_document(path, source)
+        if doc is not None:
+            articles.append(from_document(doc, len(articles)))
+    return articles
 
 
 def find(articles: list[Article], source: str) -> Article | None:

@@ -47,9 +47,13 @@ class CitationOut(BaseModel):
     n: int = Field(description="The number used as [n] in the answer.")
     source: str
     section: str | None
-    quote: str = Field(description="Equals the source text from `start` to `end`.")
+    quote: str = Field(
+        description="Equals the document's text from `start` to `end` (for a web page, PDF or "
+        "Word file, the text the index extracted from it; see GET /admin/documents)."
+    )
     start: int
     end: int
+    page: int | None = Field(None, description="The PDF page the quote starts on.")
 
 
 class AskResponse(BaseModel):
