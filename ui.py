@@ -136,7 +136,7 @@ def serve(app: gr.Blocks, host: str, port: int, **kwargs):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python ui.py",
-        description="Serve the 江津问答 chat in the browser. The index is built on first start "
+        description="Serve the chat in the browser. The index is built on first start "
         "(the page says so while it builds). Settings come from JJQA_* variables.",
     )
     parser.add_argument("--host", help="address to listen on (JJQA_UI_HOST, default 127.0.0.1)")
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    print(f"江津问答: http://{host}:{port}", flush=True)
+    print(f"{bot.profile.name}: http://{host}:{port}", flush=True)
     warmup.start()
     app.block_thread()
     return 0

@@ -1,8 +1,8 @@
-"""江津问答: a grounded, cited question-answering bot over the documents in docs/.
+"""A grounded, cited question-answering bot over the documents in docs/.
 
 from bot import Bot
 bot = Bot.from_env()
-answer = bot.ask("江津2019年GDP是多少？", history=[("上一个问题", "上一个回答")])
+answer = bot.ask("2019年GDP是多少？", history=[("上一个问题", "上一个回答")])
 print(answer.to_dict())
 """
 

@@ -15,15 +15,15 @@ from bot.settings import Settings
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
-        description="江津问答：根据文章回答问题，并给出引用的原句。",
+        description="根据 docs/ 里的文章回答问题，并给出引用的原句（名称和示例见 docs/profile.toml）。",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="回答一个问题（或用 --jsonl 从标准输入批量回答）")
-    ask.add_argument("question", nargs="?", help="问题，例如：江津2019年GDP是多少？")
+    ask.add_argument("question", nargs="?", help="问题，例如：2019年GDP是多少？")
     ask.add_argument(
         "--history",
         metavar="JSON",
-        help='之前的对话，JSON 列表，例如 [["江津2019年GDP是多少？", "1036.7亿元"]]',
+        help='之前的对话，JSON 列表，例如 [["2019年GDP是多少？", "1036.7亿元"]]',
     )
     mode = ask.add_mutually_exclusive_group()
     mode.add_argument("--json", action="store_true", help="输出一个 JSON 对象")

@@ -4,12 +4,12 @@ its users may use for the documents' own terms. One TOML file beside the documen
 
     name = "某区问答"
     description = "只依据某区政府发布的文章回答，并标出原文出处。"
-    examples = ["2019年GDP是多少？", "森林覆盖率提高到了多少？"]
+    examples = ["2019年GDP是多少？", "今年的重点工程有哪些？"]
     welcome = "欢迎关注……"                # optional: built from the above when missing
     [synonyms]                            # a user's word (a whole word) -> the documents' word
-    "综合保税区" = "综保区"
+    "医保" = "医疗保险"
     [glossary]                            # an English word -> the documents' word
-    "bonded" = "综保区"
+    "insurance" = "保险"
 
 Nothing here is required: without a file the bot calls itself 「文档问答」 and describes its
 documents by their titles.

@@ -10,7 +10,7 @@ from bot.text import normalize_chars, split_clauses, years
 
 # The longest answer, in characters, before it is cut to whole clauses (a product choice:
 # an answer a phone shows in three lines).
-MAX_ANSWER_CHARS = 80
+MAX_ANSWER_CHARS = 100
 
 TRIM_FEATURES = (
     "bias",

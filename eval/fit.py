@@ -37,9 +37,12 @@ from eval.squad import Question, load_units
 from eval.vectors import VectorCache
 from eval.worlds import World, indexed, question_vectors, worlds
 
+# name: (file, one document per article?, documents per corpus, corpora at most)
 DATASETS = {
-    "cmrc": (PROJECT_ROOT / "eval" / "datasets" / "cmrc2018_trial.json", False, 40),
-    "drcd": (PROJECT_ROOT / "eval" / "datasets" / "drcd_dev.json", True, 12),
+    "cmrc": (PROJECT_ROOT / "eval" / "datasets" / "cmrc2018_trial.json", False, 40, None),
+    "drcd": (PROJECT_ROOT / "eval" / "datasets" / "drcd_dev.json", True, 12, None),
+    # one article alone, as a deployer with a single report has it
+    "single": (PROJECT_ROOT / "eval" / "datasets" / "drcd_dev.json", True, 1, 60),
 }
 QA = PROJECT_ROOT / "eval" / "qa.jsonl"
 OUT = PROJECT_ROOT / "bot" / "model" / MODEL_FILE
@@ -69,6 +72,7 @@ class Group:
     terms: int = 0
     index: list[int] = field(default_factory=list)
     hard: np.ndarray | None = None  # per candidate: refused by the hard checks if it led
+    wants: str = ""
 
 
 def groups_of(world: World, cache, asked=None, label=None) -> list[Group]:
@@ -100,6 +104,7 @@ def groups_of(world: World, cache, asked=None, label=None) -> list[Group]:
         y = np.array([inside and label(q, c) for c in chunks], dtype=np.float32)
         group = Group(world.name, q.text, inside, x, y, [c.text for c in chunks])
         group.terms = len(query.terms)
+        group.wants = query.wants
         group.index = list(cands.index)
         group.hard = np.array(
             [
@@ -166,17 +171,17 @@ def near_misses(world: World, rng: random.Random, pool: list[str]) -> list:
     answer them, though they look like questions that they do."""
     out = []
     names = sorted({w for typed in world.snapshot.typed for w, t in typed if t == "person"})
-    tokenizer = world.snapshot.tokenizer
+    wording = Wording(world.snapshot, world.profile, None)
     for n, q in enumerate(world.inside):
         text = q.text
         if n % 3 == 0:
-            words = [w for w in tokenizer.words(text) if len(w) >= 2 and w in world.snapshot.corpus]
-            words = [w for w in words if w not in stopwords() and w not in question_words()]
+            query = understand(text, [], wording, MAX_CHARS)
+            focus = [t for t in query.focus if t in world.snapshot.corpus and len(t) >= 2]
             strange = [
                 w for w in rng.sample(pool, min(20, len(pool))) if w not in world.snapshot.corpus
             ]
-            if words and strange:
-                swapped = normalize_chars(text).replace(words[-1], strange[0], 1)
+            if focus and strange:
+                swapped = normalize_chars(text).replace(focus[0], strange[0], 1)
                 out.append(Question(q.id + "-a", swapped, [], ""))
                 continue
         digits = years(text)
@@ -216,10 +221,11 @@ def collect(split: str, cache, limit: int | None = None, names=tuple(DATASETS)) 
     out = []
     rng = random.Random(0)
     for name in names:
-        path, by_article, size = DATASETS[name]
+        path, by_article, size, most = DATASETS[name]
+        caps = [x for x in (limit, most) if x is not None]
         units = [u for u in load_units(path, by_article) if u.split == split]
         pool = _question_words(units)
-        for world in tqdm(worlds(units, size, f"{name}-{split}", cache, limit=limit), desc=name):
+        for world in tqdm(worlds(units, size, f"{name}-{split}", cache, limit=min(caps) if caps else None), desc=name):
             out += groups_of(world, cache)
             misses = near_misses(world, rng, pool)
             misses = groups_of(world, cache, [(q, [], False) for q in misses])

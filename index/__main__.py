@@ -15,7 +15,7 @@ from bot.settings import Settings
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m index",
-        description="建立或查看江津问答的检索索引（文档来自 JJQA_DOCS_DIR，默认 docs/）。",
+        description="建立或查看问答的检索索引（文档来自 JJQA_DOCS_DIR，默认 docs/）。",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="建立索引：只嵌入有变化的文档，完成后原子切换")

@@ -1,4 +1,4 @@
-"""The documents' own vocabulary, mined at build time: terms they quote or title (“十四五”,
+"""The documents' own vocabulary, mined at build time: terms they quote or title (“双减”,
 《泡泡堂》) and word-like character runs they repeat that jieba's dictionary splits apart.
 The tokenizer of the build is jieba's dictionary plus these words."""
 
@@ -27,7 +27,7 @@ def quoted_terms(text: str) -> set[str]:
 def repeated_terms(texts: list[str], known) -> set[str]:
     """Character runs of 3–6 that recur with varied neighbours, neither begin nor end with a
     function word (的, 是…) and that `known` (the dictionary) does not hold as a word: the
-    documents' own compounds (森林覆盖率)."""
+    documents' own compounds (量子通信卫星)."""
     glue = {w for w in stopwords() if len(w) == 1}
     counts: Counter[str] = Counter()
     left: dict[str, Counter] = defaultdict(Counter)

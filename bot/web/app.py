@@ -172,7 +172,7 @@ def create_app(bot, settings: Settings, *, pool: AskPool | None = None) -> FastA
 
     docs = settings.api_docs
     app = FastAPI(
-        title="江津问答 API",
+        title=f"{settings.profile().name} API",
         description="Grounded, cited answers about the documents in docs/.",
         version="1.0",
         lifespan=lifespan,
@@ -255,6 +255,7 @@ def create_app(bot, settings: Settings, *, pool: AskPool | None = None) -> FastA
     responder_args = {
         "max_question_chars": settings.max_question_chars,
         "limiter": RateLimiter(settings.rate_limit_per_minute, what="messages"),
+        "profile": settings.profile(),
     }
     if settings.wechat_token:
         channel = WeChatChannel(settings, Responder(pool, **responder_args))

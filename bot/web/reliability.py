@@ -26,7 +26,7 @@ import httpx
 
 from bot.settings import PROJECT_ROOT, Settings
 
-NORMAL = "江津2019年的GDP是多少？"  # a question the article answers
+NORMAL = ""  # a question the documents answer: the profile's first example, set by main()
 HEAVY = "\ufdfa" * 1000  # one character that expands to many tokens, at the length limit
 START_TIMEOUT_S = 300
 
@@ -403,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
+    global NORMAL
+    NORMAL = settings.profile().example()
     token = secrets.token_hex(8)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="jjqa-reliability-") as tmp:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future
 
+from bot.profile import Profile
 from bot.web import replies
 from bot.web.asking import AskPool, wait_for
 from bot.web.errors import RateLimited, RequestRejected
@@ -45,6 +46,7 @@ class Responder:
         sessions: Sessions | None = None,
         cache: ReplyCache | None = None,
         limiter: RateLimiter | None = None,
+        profile: Profile | None = None,
     ):
         self.pool = pool
         self.budget_s = budget_s
@@ -55,6 +57,9 @@ class Responder:
         self.sessions = sessions or Sessions()
         self.cache = cache or ReplyCache()
         self.limiter = limiter if limiter is not None else RateLimiter(0)
+        profile = profile or Profile()
+        self.welcome = profile.welcome_text()
+        self.text_only = replies.TEXT_ONLY.format(example=profile.example())
 
     async def reply(self, message: dict[str, str]) -> str | None:
         """The reply text for a parsed message, or None when nothing should be sent."""
@@ -64,11 +69,11 @@ class Responder:
         kind = message.get("MsgType", "").lower()
         if kind == "event":
             event = message.get("Event", "").lower()
-            return replies.WELCOME if event in {"subscribe", "enter_agent"} else None
+            return self.welcome if event in {"subscribe", "enter_agent"} else None
         if kind != "text":
             if kind not in _MEDIA:
                 log.info("unknown message type %r answered with the text-only note", kind)
-            return replies.TEXT_ONLY
+            return self.text_only
         text = message.get("Content", "").strip()
         # Keyed by sender and message: another user who sends the same MsgId gets their own reply.
         key = f"{user}\x1f{message.get('MsgId') or message.get('CreateTime', '') + '|' + text}"

@@ -61,6 +61,7 @@ def build_app(settings: Settings):
     from bot import Bot
 
     accesslog.install()
+    _check_writable(settings)
     bot = Bot(settings)
     app = create_app(bot, settings)
     log.info("loading the models and the index")
@@ -170,6 +171,23 @@ def _unwritable(error: BaseException) -> bool:
         return True
     text = str(error).lower()
     return "readonly database" in text or "read-only file system" in text
+
+
+def _check_writable(settings: Settings) -> None:
+    """Fail at once, in one line, on a data directory that cannot be written, before the models
+    load (they would fall back or warn about it first)."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        probe = settings.data_dir / f".write-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        if _unwritable(e):
+            why = e.strerror or str(e)
+            raise ConfigError(
+                f"cannot write to the data directory {settings.data_dir}: {why}"
+            ) from None
+        raise
 
 
 def _data_dir_error(settings: Settings, error: BaseException) -> ConfigError:

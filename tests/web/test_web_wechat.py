@@ -10,8 +10,11 @@ import httpx
 import pytest
 
 from bot.errors import ConfigError
+from bot.settings import Settings
 from bot.web import create_app, replies
 from bot.web.replies import MAX_REPLY_BYTES, MORE_HINT
+
+PROFILE = Settings().profile()  # docs/profile.toml: the welcome and examples users see
 
 QUESTION = "江津2019年的GDP是多少？"
 SECTION = "坚持新发展理念 GDP迈上千亿台阶"
@@ -176,7 +179,7 @@ def test_media_and_unknown_messages_get_a_polite_text(wechat):
     }
     for kind, extra in fields.items():
         reply = sim.read(sim.post(sim.message_xml("oUserA", kind, _msg_id(), **extra)))
-        assert reply["Content"] == replies.TEXT_ONLY, kind
+        assert reply["Content"] == replies.TEXT_ONLY.format(example=PROFILE.example()), kind
     for event in ["unsubscribe", "CLICK", "SOMETHING_NEW"]:
         response = sim.post(sim.message_xml("oUserA", "event", Event=event))
         assert response.status_code == 200 and response.text == "success"

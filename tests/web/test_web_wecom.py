@@ -10,7 +10,10 @@ import pytest
 from wechatpy.enterprise.crypto import PrpCrypto
 from wechatpy.utils import WeChatSigner
 
+from bot.settings import Settings
 from bot.web import replies
+
+PROFILE = Settings().profile()  # docs/profile.toml: the welcome and examples users see
 
 QUESTION = "江津2019年的GDP是多少？"
 
@@ -73,9 +76,9 @@ def test_retried_message_is_answered_once_and_history_follows_the_user(wecom):
 def test_events_and_media_follow_the_same_rules(wecom):
     sim, bot = wecom
     welcome = sim.read(sim.post(sim.message_xml("wangwu", "event", Event="subscribe")))
-    assert welcome["Content"] == replies.WELCOME
+    assert welcome["Content"] == PROFILE.welcome_text()
     image = sim.read(sim.post(sim.message_xml("wangwu", "image", "2", PicUrl="http://x/a.png")))
-    assert image["Content"] == replies.TEXT_ONLY
+    assert image["Content"] == replies.TEXT_ONLY.format(example=PROFILE.example())
     assert bot.calls == []
 
 
