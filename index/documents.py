@@ -30,6 +30,7 @@ MAX_NAME_BYTES = 255
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 _SPACES = re.compile(r"\s+")
 COPY_CHUNK = 1 << 20
+TAKEN = "已有同名文档（要替换它：命令行加 --replace，接口加 replace=true）"
 
 
 @dataclass
@@ -82,22 +83,39 @@ class Documents:
     def add_stream(self, stream: BinaryIO, filename: str, *, replace: bool = False) -> str:
         """Take an uploaded file: check it and put it in the folder; returns its name there.
         Raises DocumentError, leaving the folder as it was, when the file is refused."""
+        staged = self._stage(stream, filename)
+        try:
+            return self._place([staged], replace)[0]
+        finally:
+            staged[0].unlink(missing_ok=True)
+
+    def add_files(self, paths: list[Path], *, replace: bool = False) -> list[str]:
+        """Copy local files in, checked as uploads are; returns their names in the folder.
+        Every file is checked before any is placed: when one is refused, none is added."""
+        staged: list[tuple[Path, str]] = []
+        try:
+            for path in map(Path, paths):
+                if not path.is_file():
+                    raise DocumentError(f"{path}：没有这个文件")
+                with open(path, "rb") as stream:
+                    staged.append(self._stage(stream, path.name))
+            return self._place(staged, replace)
+        finally:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
+
+    def _stage(self, stream: BinaryIO, filename: str) -> tuple[Path, str]:
+        """Receive a file into a hidden file in the folder and check it; returns the hidden
+        file and the name it is to have. Raises DocumentError (the hidden file removed)."""
         name = safe_name(filename)
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".upload-{uuid.uuid4().hex}.tmp"
         try:
             self._receive(stream, tmp, name)
-            return self._admit(tmp, name, replace)
-        finally:
+            return tmp, self._check(tmp, name)
+        except BaseException:
             tmp.unlink(missing_ok=True)
-
-    def add_file(self, path: Path, *, replace: bool = False) -> str:
-        """Copy a local file in (checked as an upload is); returns its name in the folder."""
-        path = Path(path)
-        if not path.is_file():
-            raise DocumentError(f"{path}：没有这个文件")
-        with open(path, "rb") as stream:
-            return self.add_stream(stream, path.name, replace=replace)
+            raise
 
     def _receive(self, stream: BinaryIO, tmp: Path, name: str) -> None:
         limit = self.settings.max_upload_bytes
@@ -111,8 +129,8 @@ class Documents:
             out.flush()
             os.fsync(out.fileno())
 
-    def _admit(self, tmp: Path, name: str, replace: bool) -> str:
-        """Check the received file; move it to its final name (renamed to fit its format)."""
+    def _check(self, tmp: Path, name: str) -> str:
+        """Check a received file; returns its final name (given the suffix of its format)."""
         try:
             fmt = sniff(tmp)
         except DocumentError as e:
@@ -120,21 +138,41 @@ class Documents:
         if fmt == "text" and Path(name).suffix.lower() not in TEXT_SUFFIXES:
             raise DocumentError(f"{name}：纯文本文档要以 .txt 或 .md 结尾")
         name = suffix_for(fmt, name)
+        if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+            name = safe_name(name)
         try:
             doc = self._read(tmp, fmt, name)
         except DocumentError as e:
             raise DocumentError(str(e).replace(tmp.name, name)) from None
         if not any(p.kind == "text" for p in doc.passages):
             raise DocumentError(f"{name}：没有可以回答问题的正文")
-        final = self.folder / name
-        if replace:
-            os.replace(tmp, final)
-            return name
-        try:
-            os.link(tmp, final)  # fails, atomically, when the name is taken
-        except FileExistsError:
-            raise DocumentError(f"{name}：已有同名文档；要替换它请加上 replace") from None
         return name
+
+    def _place(self, staged: list[tuple[Path, str]], replace: bool) -> list[str]:
+        """Move checked files to their names: all of them, or (a name taken and `replace` not
+        given, or two files with one name) none."""
+        names = [name for _, name in staged]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise DocumentError(f"{twice[0]}：同一个文件名出现了两次")
+        if not replace:
+            taken = [n for n in names if (self.folder / n).exists()]
+            if taken:
+                raise DocumentError(f"{taken[0]}：{TAKEN}")
+        placed = []
+        for tmp, name in staged:
+            final = self.folder / name
+            if replace:
+                os.replace(tmp, final)
+            else:
+                try:
+                    os.link(tmp, final)  # fails, atomically, when the name was taken meanwhile
+                except FileExistsError:
+                    for done in placed:
+                        (self.folder / done).unlink(missing_ok=True)
+                    raise DocumentError(f"{name}：{TAKEN}") from None
+            placed.append(name)
+        return placed
 
     def _read(self, path: Path, fmt: str, name: str) -> LoadedDocument:
         if fmt == "text":
