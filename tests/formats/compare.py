@@ -61,7 +61,11 @@ def run_format(name: str, document: Path, qa: Path, work: Path) -> dict:
     )
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "index", "build", "--quiet"], cwd=ROOT, env=env, check=True
+        [sys.executable, "-m", "index", "build", "--quiet"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     built = time.perf_counter() - started
     article = f"docs/jiangjin{document.suffix}"
