@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from bot.errors import DocumentError, IndexBuildError
+from bot.errors import DocumentError, IndexBuildError, UnknownDocument
 from bot.settings import Settings
-from index.formats import sniff, suffix_for
+from index.formats import size_text, sniff, suffix_for
 from index.formats.guard import Extractor
 from index.load import TEXT_SUFFIXES, LoadedDocument, find_documents, load_document, source_name
 
@@ -83,22 +83,27 @@ class Documents:
     def add_stream(self, stream: BinaryIO, filename: str, *, replace: bool = False) -> str:
         """Take an uploaded file: check it and put it in the folder; returns its name there.
         Raises DocumentError, leaving the folder as it was, when the file is refused."""
-        staged = self._stage(stream, filename)
-        try:
-            return self._place([staged], replace)[0]
-        finally:
-            staged[0].unlink(missing_ok=True)
+        return self.add_streams([(stream, filename)], replace=replace)[0]
 
     def add_files(self, paths: list[Path], *, replace: bool = False) -> list[str]:
         """Copy local files in, checked as uploads are; returns their names in the folder.
         Every file is checked before any is placed: when one is refused, none is added."""
+        missing = [p for p in map(Path, paths) if not p.is_file()]
+        if missing:
+            raise DocumentError(f"{missing[0]}：没有这个文件")
+        streams = [open(p, "rb") for p in map(Path, paths)]
+        try:
+            return self.add_streams([(s, Path(s.name).name) for s in streams], replace=replace)
+        finally:
+            for stream in streams:
+                stream.close()
+
+    def add_streams(self, files: list[tuple[BinaryIO, str]], *, replace: bool = False) -> list[str]:
+        """Take several files (stream, file name): all of them, or (one refused) none."""
         staged: list[tuple[Path, str]] = []
         try:
-            for path in map(Path, paths):
-                if not path.is_file():
-                    raise DocumentError(f"{path}：没有这个文件")
-                with open(path, "rb") as stream:
-                    staged.append(self._stage(stream, path.name))
+            for stream, filename in files:
+                staged.append(self._stage(stream, filename))
             return self._place(staged, replace)
         finally:
             for tmp, _ in staged:
@@ -124,7 +129,7 @@ class Documents:
             while piece := stream.read(COPY_CHUNK):
                 size += len(piece)
                 if size > limit:
-                    raise DocumentError(f"{name}：文件超过上限 {limit / 2**20:.0f} MB，没有保存")
+                    raise DocumentError(f"{name}：文件超过上限 {size_text(limit)}，没有保存")
                 out.write(piece)
             out.flush()
             os.fsync(out.fileno())
@@ -188,7 +193,7 @@ class Documents:
         prefix = self.folder.resolve().name + "/"
         key = name[len(prefix) :] if name.startswith(prefix) and name not in documents else name
         if key not in documents:
-            raise DocumentError(f"没有名为 {name!r} 的文档（python -m index list 列出全部）")
+            raise UnknownDocument(f"没有名为 {name!r} 的文档（python -m index list 列出全部）")
         return documents[key]
 
     def remove(self, names: list[str]) -> list[str]:
@@ -280,7 +285,7 @@ def _load_one(path: Path, source: str, kept: dict, stored, extractor) -> LoadedD
     if path.suffix.lower() in TEXT_SUFFIXES:
         return load_document(path, source)
     if path.stat().st_size > extractor.max_bytes:
-        raise DocumentError(f"{path.name}：文件超过上限 {extractor.max_bytes / 2**20:.0f} MB")
+        raise DocumentError(f"{path.name}：文件超过上限 {size_text(extractor.max_bytes)}")
     fmt = sniff(path)
     entry = kept.get(source) or {}
     if stored is not None and entry.get("sha256") == _hash(path, fmt) and source in stored:

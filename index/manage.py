@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.settings import Settings
 from index.documents import Documents
-from index.formats import NAMES
+from index.formats import NAMES, size_text
 
 
 def add(settings: Settings, files: list[str], replace: bool, build: bool, progress: bool) -> None:
@@ -44,18 +44,10 @@ def show(settings: Settings, as_json: bool) -> None:
         chunks = str(i.chunks) if i.indexed else "未建索引"
         added = i.added or "-"
         fmt = NAMES.get(i.format, i.format)
-        print(f"{i.name}\t{fmt}\t{_size(i.bytes)}\t{chunks}\t{added}\t{i.sha256[:12]}")
+        print(f"{i.name}\t{fmt}\t{size_text(i.bytes)}\t{chunks}\t{added}\t{i.sha256[:12]}")
 
 
 def _build(settings: Settings, progress: bool) -> None:
     from index.build import build_index
 
     print(build_index(settings, progress=progress).summary())
-
-
-def _size(n: int) -> str:
-    if n < 1024:
-        return f"{n} B"
-    if n < 1024**2:
-        return f"{n / 1024:.1f} KB"
-    return f"{n / 1024**2:.1f} MB"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.errors import DocumentError
-from index.formats.blocks import Block, Extracted
+from index.formats.blocks import Block, Extracted, size_text
 from index.formats.sniff import NAMES, SUFFIXES, sniff, suffix_for
 
 FORMATS = ("text", "html", "pdf", "docx")
@@ -23,6 +23,7 @@ __all__ = [
     "DocumentError",
     "Extracted",
     "read",
+    "size_text",
     "sniff",
     "suffix_for",
 ]
@@ -41,7 +42,7 @@ def read(
     size = path.stat().st_size
     if size > max_bytes:
         raise DocumentError(
-            f"{path.name}：文件有 {size / 2**20:.1f} MB，超过上限 {max_bytes / 2**20:.0f} MB"
+            f"{path.name}：文件有 {size_text(size)}，超过上限 {size_text(max_bytes)}"
         )
     data = path.read_bytes()
     if fmt == "html":

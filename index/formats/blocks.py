@@ -42,6 +42,15 @@ class Extracted:
         return cls(format=data["format"], blocks=blocks, **rest)
 
 
+def size_text(n: float) -> str:
+    """A byte count as people read it: 512 B, 40.2 KB, 1.5 MB."""
+    if n < 1024:
+        return f"{n:.0f} B"
+    if n < 1024**2:
+        return f"{n / 1024:.1f} KB".replace(".0 KB", " KB")
+    return f"{n / 1024**2:.1f} MB".replace(".0 MB", " MB")
+
+
 def one_line(text: str) -> str:
     """Text with its line breaks and runs of whitespace folded: no space where a line break
     fell between two Chinese characters, one space elsewhere."""

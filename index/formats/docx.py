@@ -12,7 +12,7 @@ import zipfile
 from io import BytesIO
 
 from bot.errors import DocumentError
-from index.formats.blocks import Block, Extracted, one_line
+from index.formats.blocks import Block, Extracted, one_line, size_text
 
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # as index.formats (JJQA_MAX_UNPACKED_BYTES)
 MAX_ENTRIES = 5000
@@ -35,7 +35,7 @@ def check_unpacked(data: bytes, name: str, limit: int = MAX_UNPACKED_BYTES) -> N
     total = sum(e.file_size for e in entries)
     if total > limit:
         raise DocumentError(
-            f"{name}：DOCX 解压后有 {total / 2**20:.0f} MB，超过上限 {limit / 2**20:.0f} MB"
+            f"{name}：DOCX 解压后有 {size_text(total)}，超过上限 {size_text(limit)}"
             "（可能是压缩炸弹），没有读取"
         )
 

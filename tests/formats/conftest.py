@@ -49,7 +49,10 @@ def hostile(made, tmp_path_factory) -> dict[str, Path]:
     files = {}
 
     bomb = folder / "bomb.docx"
-    with zipfile.ZipFile(made / "jiangjin.docx") as source, zipfile.ZipFile(bomb, "w") as z:
+    with (
+        zipfile.ZipFile(made / "jiangjin.docx") as source,
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z,
+    ):
         for item in source.infolist():
             z.writestr(item, source.read(item.filename), zipfile.ZIP_DEFLATED)
         with z.open("word/media/padding.bin", "w", force_zip64=True) as pad:
