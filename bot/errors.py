@@ -27,3 +27,7 @@ class StoreUnavailable(JJQAError):
 
 class DocumentError(JJQAError):
     """A document cannot be taken: unknown type, too large, encrypted, no text, too slow."""
+
+
+class UnknownDocument(DocumentError):
+    """No document in the documents folder has the name given."""
