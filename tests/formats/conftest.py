@@ -12,6 +12,18 @@ from make_files import CHROMIUM, write_docx, write_html, write_pdf
 BOMB_UNPACKED = 300 * 1024 * 1024  # more than the default 200 MB limit
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory) -> Path:
+    """One folder for the bundled model as converted, shared by this folder's indexes."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(autouse=True)
+def _shared_models(model_cache, monkeypatch):
+    """Commands started by a test (python -m index) use the shared model folder too."""
+    monkeypatch.setenv("JJQA_MODEL_CACHE", str(model_cache))
+
+
 def need_chromium() -> None:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing (make browser installs Debian's chromium)")

@@ -98,13 +98,14 @@ def ask_until(client: httpx.Client, check, timeout: float = 30) -> dict:
 
 
 @pytest.fixture
-def served(tmp_path) -> Iterator[tuple[str, Path]]:
+def served(tmp_path, model_cache) -> Iterator[tuple[str, Path]]:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "notice.txt").write_text(NOTICE, encoding="utf-8")
     settings = Settings(
         docs_dir=docs,
         data_dir=tmp_path / "data",
+        model_cache=model_cache,
         admin_token="admin-secret",
         rate_limit_per_minute=0,
         max_upload_bytes=2 * 1024 * 1024,

@@ -30,7 +30,7 @@ PDF_QUESTIONS = [
 
 
 @pytest.fixture(scope="module")
-def evaluated(made, tmp_path_factory) -> dict[str, dict]:
+def evaluated(made, model_cache, tmp_path_factory) -> dict[str, dict]:
     """For each format: the summary of its answers, and its settings and bot."""
     from make_files import CHROMIUM
 
@@ -53,9 +53,7 @@ def evaluated(made, tmp_path_factory) -> dict[str, dict]:
         docs.mkdir(parents=True)
         shutil.copy(path, docs / path.name)
         shutil.copy(ROOT / "docs" / "profile.toml", docs / "profile.toml")
-        settings = Settings(
-            docs_dir=docs, data_dir=work / fmt / "data", model_cache=work / "models"
-        )
+        settings = Settings(docs_dir=docs, data_dir=work / fmt / "data", model_cache=model_cache)
         embedder = embedder or get_embedder(settings)
         build_index(settings, embedder, progress=False)
         bot = Bot(settings, embedder=embedder).warm()

@@ -141,11 +141,13 @@ def test_removing_checks_every_name_first_and_keeps_the_last_document(docs):
     assert folder_state(docs) == before
 
 
-def test_a_hostile_file_put_in_the_folder_by_hand_stops_the_build_not_the_index(hostile_file, docs):
+def test_a_hostile_file_put_in_the_folder_by_hand_stops_the_build_not_the_index(
+    hostile_file, docs, model_cache
+):
     from index.build import build_index
     from index.store import IndexStore
 
-    settings = Settings(docs_dir=docs, data_dir=docs.parent / "data")
+    settings = Settings(docs_dir=docs, data_dir=docs.parent / "data", model_cache=model_cache)
     live = build_index(settings, progress=False).manifest.build
     os.link(hostile_file("encrypted"), docs / "locked.pdf")
     with pytest.raises(IndexBuildError) as failed:
