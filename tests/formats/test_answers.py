@@ -116,3 +116,19 @@ def test_the_article_panel_shows_the_extracted_text(evaluated):
         (article,) = load_articles(settings.docs_dir, texts)
         assert article.source.endswith(fmt) and article.text == texts.text(article.source)
         assert "江津区经济数据表明" in article.text
+
+
+def test_a_source_card_says_the_file_and_page_and_opens_the_panel_at_the_quote(evaluated):
+    from bot.chat_ui.article import load_articles
+    from bot.chat_ui.render import plain_text, source_card
+
+    if "pdf" not in evaluated:
+        pytest.skip("/usr/bin/chromium is missing: no PDF to ask")
+    bot, settings = evaluated["pdf"]["bot"], evaluated["pdf"]["settings"]
+    articles = load_articles(settings.docs_dir, current_texts(settings))
+    answer = bot.ask(PDF_QUESTIONS[0])
+    c = answer.citations[0]
+    card = source_card(0, c, articles)
+    assert f'<span class="jj-where">jiangjin.pdf 第 {c.page} 页</span>' in card
+    assert 'data-source="docs/jiangjin.pdf"' in card  # a click shows it in the panel
+    assert f"（jiangjin.pdf 第 {c.page} 页）" in plain_text(answer)
