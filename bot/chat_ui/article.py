@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.load import TEXT_SUFFIXES, find_documents, load_document, source_name
+from index.load import find_documents, load_document, source_name
 
 SENTENCE_END = "。！？；!?;"
 CONTEXT_CHARS = 60
@@ -155,17 +155,21 @@ def from_document(doc, number: int = 0) -> Article:
 def load_articles(docs_dir: Path, texts=None) -> list[Article]:
     """Every document under docs_dir, named the way citations name them (e.g. docs/x.txt).
     A document the live build holds (`texts`, an index.texts.BuildTexts) is shown as the build
-    extracted it, so a web page, PDF or Word file shows the text its citations point into; a
-    plain-text file the build does not hold yet is read from the file, anything else is left
-    out until a build has read it."""
+    extracted it, so a web page, PDF or Word file shows the text its citations point into. One
+    the build does not hold yet (the chat started before the first build) is read as the build
+    will read it; one that cannot be read is left out (the build says why)."""
+    from bot.errors import DocumentError
+
     articles = []
     for path in find_documents(docs_dir):
         source = source_name(docs_dir, path)
         doc = texts.document(source) if texts is not None and source in texts else None
-        if doc is None and path.suffix.lower() in TEXT_SUFFIXES:
-            doc = load_document(path, source)
-        if doc is not None:
-            articles.append(from_document(doc, len(articles)))
+        if doc is None:
+            try:
+                doc = load_document(path, source)
+            except DocumentError:
+                continue
+        articles.append(from_document(doc, len(articles)))
     return articles
 
 

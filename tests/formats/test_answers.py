@@ -116,6 +116,9 @@ def test_the_article_panel_shows_the_extracted_text(evaluated):
         (article,) = load_articles(settings.docs_dir, texts)
         assert article.source.endswith(fmt) and article.text == texts.text(article.source)
         assert "江津区经济数据表明" in article.text
+        # Before the first build (the chat starts while it runs), it reads the same text.
+        (before,) = load_articles(settings.docs_dir, None)
+        assert before.text == article.text
 
 
 def test_a_source_card_says_the_file_and_page_and_opens_the_panel_at_the_quote(evaluated):
