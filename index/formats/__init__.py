@@ -8,12 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.errors import DocumentError
+from bot.settings import Settings
 from index.formats.blocks import Block, Extracted, size_text
 from index.formats.sniff import NAMES, SUFFIXES, sniff, suffix_for
 
 FORMATS = ("text", "html", "pdf", "docx")
-MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+# The defaults of JJQA_MAX_UPLOAD_BYTES, JJQA_MAX_UNPACKED_BYTES and JJQA_PARSE_TIMEOUT_S.
+MAX_FILE_BYTES = Settings.max_upload_bytes
+MAX_UNPACKED_BYTES = Settings.max_unpacked_bytes
+PARSE_TIMEOUT_S = Settings.parse_timeout_s
 
 __all__ = [
     "FORMATS",

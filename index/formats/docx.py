@@ -12,9 +12,9 @@ import zipfile
 from io import BytesIO
 
 from bot.errors import DocumentError
+from index.formats import MAX_UNPACKED_BYTES
 from index.formats.blocks import Block, Extracted, one_line, size_text
 
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # as index.formats (JJQA_MAX_UNPACKED_BYTES)
 MAX_ENTRIES = 5000
 _HEADING = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
 _CAPTION = {"caption", "题注"}

@@ -19,11 +19,10 @@ import time
 from pathlib import Path
 
 from bot.errors import DocumentError
-from index.formats import MAX_FILE_BYTES, MAX_UNPACKED_BYTES, Extracted
+from index.formats import MAX_FILE_BYTES, MAX_UNPACKED_BYTES, PARSE_TIMEOUT_S, Extracted
 
 log = logging.getLogger(__name__)
 
-PARSE_TIMEOUT_S = 60.0
 MEMORY_LIMIT_BYTES = 3 * 1024**3
 ROOT = Path(__file__).resolve().parents[2]
 
