@@ -34,6 +34,7 @@ class Passage:
     segments: list[Segment]
     anchor: str
     section: str | None = None
+    page: int | None = None  # the PDF page the passage starts on
 
     @property
     def text(self) -> str:
@@ -148,7 +149,8 @@ def from_document(doc, number: int = 0) -> Article:
             if gap_at > at:
                 segments.append(Segment(p.text[at:gap_at], p.offset(at)))
             at = gap_at
-        passages.append(Passage(p.kind, segments, f"jj-d{number}-p{i}", p.section))
+        page = doc.page_at(p.start)
+        passages.append(Passage(p.kind, segments, f"jj-d{number}-p{i}", p.section, page))
     return Article(source=doc.source, text=doc.text, passages=passages)
 
 

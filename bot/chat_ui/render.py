@@ -314,6 +314,17 @@ def _passage(a: Article, p: Passage) -> str:
     return f'<{tag} id="{p.anchor}" class="jj-{p.kind}">{segs}</{tag}>'
 
 
+def _passages(a: Article) -> str:
+    """The article's passages, with a mark where each PDF page begins."""
+    out, page = [], None
+    for p in a.passages:
+        if p.page is not None and p.page != page:
+            out.append(f'<div class="jj-page" aria-hidden="true">第 {p.page} 页</div>')
+            page = p.page
+        out.append(_passage(a, p))
+    return "".join(out)
+
+
 def article_html(articles: list[Article]) -> str:
     """The article panel: a table of contents over the headings and the full text."""
     toc = "".join(
@@ -322,8 +333,7 @@ def article_html(articles: list[Article]) -> str:
         for h in a.headings
     )
     bodies = "".join(
-        f'<article data-source="{esc(a.source)}">{"".join(_passage(a, p) for p in a.passages)}</article>'
-        for a in articles
+        f'<article data-source="{esc(a.source)}">{_passages(a)}</article>' for a in articles
     )
     if not articles:
         bodies = '<p class="jj-empty">docs/ 里还没有文章。</p>'

@@ -123,7 +123,7 @@ def test_the_article_panel_shows_the_extracted_text(evaluated):
 
 def test_a_source_card_says_the_file_and_page_and_opens_the_panel_at_the_quote(evaluated):
     from bot.chat_ui.article import load_articles
-    from bot.chat_ui.render import plain_text, source_card
+    from bot.chat_ui.render import article_html, plain_text, source_card
 
     if "pdf" not in evaluated:
         pytest.skip("/usr/bin/chromium is missing: no PDF to ask")
@@ -135,3 +135,6 @@ def test_a_source_card_says_the_file_and_page_and_opens_the_panel_at_the_quote(e
     assert f'<span class="jj-where">jiangjin.pdf 第 {c.page} 页</span>' in card
     assert 'data-source="docs/jiangjin.pdf"' in card  # a click shows it in the panel
     assert f"（jiangjin.pdf 第 {c.page} 页）" in plain_text(answer)
+    # The panel marks where each page begins, so the page a card names can be found.
+    panel = article_html(articles)
+    assert all(f'<div class="jj-page" aria-hidden="true">第 {n} 页</div>' in panel for n in (1, 2))
