@@ -23,6 +23,7 @@ BLOCK_TYPES = {"P", "Caption", "LI", "Lbl", "LBody", "TD", "TH", "BlockQuote", "
 BLOCK_TYPES |= {f"H{i}" for i in range(1, 7)} | {"H", "Title"}
 FURNITURE_BAND = 0.08  # share of the page height at the top and bottom where furniture sits
 MIN_CHARS_PER_PAGE = 5
+HEADING_RATIO = 1.1  # a short line this much larger than the body text is a heading (h3: 1.17)
 _DIGITS = re.compile(r"\d+")
 _PAGE_NUMBER = re.compile(r"^[\-–—\s第页Pp.age]*\d+(\s*(/|of|共)\s*\d+)?[\s页\-–—]*$")
 
@@ -239,7 +240,9 @@ def _layout_blocks(pages) -> list[Block]:
             else:
                 blocks[-1].text = one_line(blocks[-1].text + "\n" + line.text)
             previous = line
-    sizes = sorted({b.level for b in blocks if b.level >= body * 12 and len(b.text) <= 80})
+    sizes = sorted(
+        {b.level for b in blocks if b.level >= body * 10 * HEADING_RATIO and len(b.text) <= 80}
+    )
     ranks = {size: rank for rank, size in enumerate(reversed(sizes), 1)}
     for b in blocks:
         rank = ranks.get(b.level) if len(b.text) <= 80 else None

@@ -37,17 +37,19 @@ def made(tmp_path_factory) -> Path:
     write_docx(folder)
     if CHROMIUM.exists():
         write_pdf(folder, page)
+        write_pdf(folder, page, tagged=False)
     return folder
 
 
 @pytest.fixture
 def article_file(made):
-    """Factory: the path of the article in one format ("html", "pdf" or "docx")."""
+    """Factory: the path of the article in one format ("html", "pdf", "untagged.pdf" or
+    "docx")."""
 
     def path(fmt: str) -> Path:
-        if fmt == "pdf":
+        if fmt.endswith("pdf"):
             need_chromium()
-        return made / f"jiangjin.{fmt}"
+        return made / ("jiangjin-untagged.pdf" if fmt == "untagged.pdf" else f"jiangjin.{fmt}")
 
     return path
 

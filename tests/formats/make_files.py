@@ -128,10 +128,11 @@ def write_html(folder: Path) -> Path:
     return path
 
 
-def write_pdf(folder: Path, html_path: Path | None = None) -> Path:
-    """Print the web page to PDF with Debian's Chromium, as a person saving it would."""
+def write_pdf(folder: Path, html_path: Path | None = None, tagged: bool = True) -> Path:
+    """Print the web page to PDF with Debian's Chromium, as a person saving it would; with
+    `tagged=False`, without the structure tags (as many older tools write PDFs)."""
     html_path = html_path or write_html(folder)
-    pdf = Path(folder) / "jiangjin.pdf"
+    pdf = Path(folder) / ("jiangjin.pdf" if tagged else "jiangjin-untagged.pdf")
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
             [
@@ -143,6 +144,7 @@ def write_pdf(folder: Path, html_path: Path | None = None) -> Path:
                 "--disable-component-update",
                 "--no-first-run",
                 f"--user-data-dir={profile}",
+                *([] if tagged else ["--disable-pdf-tagging"]),
                 f"--print-to-pdf={pdf}",
                 html_path.resolve().as_uri(),
             ],

@@ -75,6 +75,24 @@ def test_pdf_pages_of_a_passage_continue_across_the_break(article_file):
     assert spanning, "the article's paragraphs all fit their pages; the check proves nothing"
 
 
+def test_an_untagged_pdf_is_read_from_its_layout(article_file, txt):
+    """Without structure tags, headings come from font sizes and paragraphs from line spacing:
+    every heading of the .txt is a heading and every paragraph is there, on the right page.
+    (The site's navigation and sidebar stay: nothing in such a file says they are not text.)"""
+    import pypdfium2 as pdfium
+
+    doc = load_document(article_file("untagged.pdf"), "docs/jiangjin.pdf")
+    headings = {squeeze(p.text) for p in doc.passages if p.kind in ("title", "subtitle", "heading")}
+    for kind, text, _ in passages(txt):
+        assert text in squeeze(doc.text), text
+        if kind in ("title", "subtitle", "heading"):
+            assert text in headings, text
+    pdf = pdfium.PdfDocument(article_file("untagged.pdf"))
+    pages = [squeeze(pdf[i].get_textpage().get_text_range()) for i in range(len(pdf))]
+    for p in doc.passages:
+        assert squeeze(p.text)[:12] in pages[doc.page_at(p.start) - 1], p.text
+
+
 @pytest.mark.parametrize("fmt", ["html", "docx"])
 def test_metadata_the_file_states(fmt, article_file):
     doc = load_document(article_file(fmt), f"docs/jiangjin.{fmt}")
