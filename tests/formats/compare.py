@@ -1,8 +1,8 @@
 """Ask the evaluation set of the article in each format: the .txt, the web page, the PDF that
-Chromium printed from it and the Word file. Each format gets its own documents folder and
-index, and `python -m eval` runs over it; every citation is checked against the text the build
-stored for that format. Prints a table and exits 1 when a format's answer correctness is more
-than one point (0.01) from the .txt's, or a citation is not verifiable.
+Chromium printed from it (tagged, and without tags) and the Word file. Each format gets its own
+documents folder and index, and `python -m eval` runs over it; every citation is checked against
+the text the build stored for that format. Prints a table and exits 1 when a format's answer
+correctness is more than one point (0.01) from the .txt's, or a citation is not verifiable.
 
     python tests/formats/compare.py                 # the whole set (make formats)
     python tests/formats/compare.py --sample 40     # every 6th question or so

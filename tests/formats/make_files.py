@@ -2,7 +2,7 @@
 footer around it), that page printed to PDF by Debian's Chromium, and a Word file written with
 python-docx. Tests and `make formats` make them from docs/jiangjin.txt with these real tools.
 
-    python tests/formats/make_files.py OUT_DIR     # writes jiangjin.html, .pdf and .docx
+    python tests/formats/make_files.py OUT_DIR     # jiangjin.html, .pdf, -untagged.pdf, .docx
 """
 
 from __future__ import annotations
@@ -183,11 +183,17 @@ def write_docx(folder: Path) -> Path:
 
 
 def write_all(folder: Path) -> dict[str, Path]:
-    """jiangjin.html, .pdf and .docx in folder (the PDF needs /usr/bin/chromium)."""
+    """jiangjin.html, .pdf, -untagged.pdf and .docx in folder (the PDFs need
+    /usr/bin/chromium)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     page = write_html(folder)
-    return {"html": page, "pdf": write_pdf(folder, page), "docx": write_docx(folder)}
+    return {
+        "html": page,
+        "pdf": write_pdf(folder, page),
+        "pdf-untagged": write_pdf(folder, page, tagged=False),
+        "docx": write_docx(folder),
+    }
 
 
 if __name__ == "__main__":
