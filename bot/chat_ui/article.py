@@ -4,6 +4,8 @@ document's text (as the build extracted it) behind them."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,6 +175,36 @@ def load_articles(docs_dir: Path, texts=None) -> list[Article]:
                 continue
         articles.append(from_document(doc, len(articles)))
     return articles
+
+
+class LiveArticles:
+    """The documents of the live build, read again when another build is published (a document
+    added or removed with `python -m index` or the admin API while the chat runs), checked at
+    most every `check_s` seconds."""
+
+    def __init__(self, settings, check_s: float = 2.0):
+        from index.store import IndexStore
+
+        self.settings = settings
+        self.check_s = check_s
+        self._store = IndexStore(settings)
+        self._version: str | None = None
+        self._articles: list[Article] = []
+        self._checked_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def get(self) -> list[Article]:
+        with self._lock:
+            if time.monotonic() - self._checked_at >= self.check_s:
+                self._checked_at = time.monotonic()
+                version = self._store.version()
+                if version != self._version or not self._articles:
+                    from index.texts import current_texts
+
+                    texts = current_texts(self.settings)
+                    self._articles = load_articles(self.settings.docs_dir, texts)
+                    self._version = version
+            return self._articles
 
 
 def find(articles: list[Article], source: str) -> Article | None:

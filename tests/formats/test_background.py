@@ -49,3 +49,24 @@ def test_changes_during_a_build_are_taken_by_the_next(tmp_path, model_cache, art
     manifest = IndexStore(settings).current()
     assert set(manifest.documents) == {"docs/notice.txt", "docs/jiangjin.docx"}
     assert manifest.build == progress["build"]
+
+
+def test_the_chat_follows_documents_added_while_it_runs(tmp_path, model_cache, article_file):
+    from bot.chat_ui.article import LiveArticles
+    from bot.chat_ui.render import source_card
+
+    settings = settings_for(tmp_path, model_cache)
+    build_index(settings, progress=False)
+    live = LiveArticles(settings, check_s=0)
+    assert [a.source for a in live.get()] == ["docs/notice.txt"]
+    os.link(article_file("pdf"), settings.docs_dir / "jiangjin.pdf")
+    rebuilder = Rebuilder(settings)
+    rebuilder.request("added")
+    assert rebuilder.wait(300) and rebuilder.progress()["state"] == "done"
+    articles = live.get()
+    assert [a.source for a in articles] == ["docs/jiangjin.pdf", "docs/notice.txt"]
+    from bot.chain import Bot
+
+    answer = Bot(settings).ask("江津2019年GDP是多少？")
+    card = source_card(0, answer.citations[0], articles)
+    assert 'data-source="docs/jiangjin.pdf"' in card  # the card opens the new document
