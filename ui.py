@@ -18,7 +18,7 @@ def create_app(bot, warmup: Warmup | None = None) -> gr.Blocks:
     import gradio as gr
 
     from bot.chat_ui import page, render
-    from bot.chat_ui.article import load_articles
+    from bot.chat_ui.article import LiveArticles
     from bot.chat_ui.chat import Chat
     from bot.chat_ui.feedback import FeedbackLog
     from bot.chat_ui.suggest import Suggestions
@@ -26,14 +26,13 @@ def create_app(bot, warmup: Warmup | None = None) -> gr.Blocks:
 
     settings = bot.settings
     text = page.PageText.from_profile(settings.profile())
-    articles = load_articles(settings.docs_dir)
+    live = LiveArticles(settings)
+    articles = live.get()
     if warmup is None:
         warmup = Warmup(bot).start()
     suggestions = Suggestions(bot, text.examples).start(warmup)
     feedback = FeedbackLog(settings.feedback_path)
-    chat = Chat(
-        bot, articles, feedback, warmup, suggestions, name=text.name, examples=text.examples
-    )
+    chat = Chat(bot, live, feedback, warmup, suggestions, name=text.name, examples=text.examples)
 
     with gr.Blocks(title=text.title, analytics_enabled=False) as app:
         app.page_text = text  # read by serve() for the page's first HTML
@@ -77,7 +76,7 @@ def create_app(bot, warmup: Warmup | None = None) -> gr.Blocks:
                     elem_id="jj-note-box",
                 )
             with gr.Column(scale=2, min_width=300, elem_id="jj-article-col"):
-                gr.HTML(
+                panel = gr.HTML(
                     render.article_html(articles),
                     js_on_load=page.asset("article.js"),
                     apply_default_css=False,
@@ -102,6 +101,8 @@ def create_app(bot, warmup: Warmup | None = None) -> gr.Blocks:
         log.feedback(chat.rate, [turns], [log, turns, saved], **quick)
         app.load(chat.restore, [saved, turns], [log, turns], **quick)
         app.load(chat.status, None, [banner, timer], **quick)
+        # A page opened after documents changed shows them as the live build has them.
+        app.load(lambda: render.article_html(live.get()), None, [panel], **quick)
         timer.tick(chat.status, None, [banner, timer], **quick)
     return app
 

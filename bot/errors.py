@@ -23,3 +23,11 @@ class LLMError(JJQAError):
 
 class StoreUnavailable(JJQAError):
     """The index store (a Chroma server or the local build) cannot be read right now."""
+
+
+class DocumentError(JJQAError):
+    """A document cannot be taken: unknown type, too large, encrypted, no text, too slow."""
+
+
+class UnknownDocument(DocumentError):
+    """No document in the documents folder has the name given."""

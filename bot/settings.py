@@ -70,6 +70,10 @@ class Settings:
     max_history_chars: int = 1000
     max_inflight_per_client: int = 2
     trusted_proxies: list[str] = field(default_factory=list)
+    admin_token: str | None = None  # the admin API (upload, list, delete) is off without it
+    max_upload_bytes: int = 50 * 1024 * 1024  # largest document file taken (upload or build)
+    max_unpacked_bytes: int = 200 * 1024 * 1024  # largest a DOCX may unpack to (zip bombs)
+    parse_timeout_s: float = 60.0  # longest one document may take to read (PDF, HTML, DOCX)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser()

@@ -28,7 +28,10 @@ class Hit:
 
 @dataclass
 class Citation:
-    """A quote from a source file: `quote` equals `text[start:end]` with whitespace ignored."""
+    """A quote from a document: `quote` equals `text[start:end]` with whitespace ignored, where
+    `text` is the document's text as the build extracted it (a .txt file's own text; for a web
+    page, PDF or Word file, the text stored in the build). `page` is the PDF page the quote
+    starts on (None for formats without pages)."""
 
     n: int
     source: str
@@ -36,13 +39,14 @@ class Citation:
     quote: str
     start: int
     end: int
+    page: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Citation:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 KINDS = ("answer", "refusal", "smalltalk", "unclear")

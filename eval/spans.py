@@ -1,4 +1,7 @@
-"""Whitespace-insensitive positions in source files: find quotes, map offsets, measure overlap."""
+"""Whitespace-insensitive positions in source files: find quotes, map offsets, measure overlap.
+
+A plain-text source is read from its file; a web page, PDF or Word file from the text the live
+build extracted from it (index/texts.py), which is what citations' offsets refer to."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.settings import PROJECT_ROOT
+from index.load import TEXT_SUFFIXES
 
 WHITESPACE = re.compile(r"\s+")
 
@@ -84,7 +88,30 @@ def key(source: str, root: Path = PROJECT_ROOT) -> str:
 
 
 def load_source(source: str, root: Path = PROJECT_ROOT) -> SourceText | None:
-    """The file named by `source` (e.g. "docs/jiangjin.txt"), or None when it cannot be read."""
+    """The document named by `source` (e.g. "docs/jiangjin.txt"), or None when it cannot be
+    read: a plain-text file as it is, any other format as the live build extracted it."""
     name = key(source, root)
-    text = _read(Path(name))
+    if Path(name).suffix.lower() in TEXT_SUFFIXES:
+        text = _read(Path(name))
+    else:
+        text = _extracted(source)
     return None if text is None else SourceText(name, text)
+
+
+def _extracted(source: str) -> str | None:
+    """The text the live build (JJQA_DATA_DIR) extracted from `source`, named as citations
+    name it (relative to the folder above JJQA_DOCS_DIR) or by its path."""
+    from bot.settings import Settings
+    from index.load import source_name
+    from index.texts import current_texts
+
+    settings = Settings.from_env()
+    texts = current_texts(settings)
+    if texts is None:
+        return None
+    if source not in texts and Path(source).is_absolute():
+        try:
+            source = source_name(settings.docs_dir, Path(source))
+        except ValueError:
+            return None
+    return texts.text(source)

@@ -1,4 +1,5 @@
-"""Command line: `python -m index build` brings the index up to date, `status` describes it."""
+"""Command line: `python -m index build` brings the index up to date, `status` describes it,
+`add`, `remove` and `list` manage the documents it is built from."""
 
 from __future__ import annotations
 
@@ -23,6 +24,21 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--quiet", action="store_true", help="不显示进度条")
     status = sub.add_parser("status", help="显示文档数、片段数、嵌入模型和建立时间")
     status.add_argument("--json", action="store_true", help="输出 JSON")
+    add = sub.add_parser(
+        "add",
+        help="添加文档（.txt、.md、网页、PDF、DOCX），检查通过后复制进文档目录并更新索引",
+        description="每个文件先按内容判断格式、检查大小并试读；有一个不行就一个也不添加。",
+    )
+    add.add_argument("files", nargs="+", metavar="FILE", help="要添加的文件")
+    add.add_argument("--replace", action="store_true", help="替换同名文档")
+    add.add_argument("--no-build", action="store_true", help="只复制文件，不更新索引")
+    add.add_argument("--quiet", action="store_true", help="不显示进度条")
+    remove = sub.add_parser("remove", help="从文档目录删除文档并更新索引")
+    remove.add_argument("names", nargs="+", metavar="NAME", help="文档名（见 list）")
+    remove.add_argument("--no-build", action="store_true", help="只删除文件，不更新索引")
+    remove.add_argument("--quiet", action="store_true", help="不显示进度条")
+    listing = sub.add_parser("list", help="列出文档：名称、格式、大小、片段数、加入时间、内容哈希")
+    listing.add_argument("--json", action="store_true", help="输出 JSON")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -34,6 +50,15 @@ def main(argv: list[str] | None = None) -> int:
 
             report = build_index(settings, force=args.force, progress=not args.quiet)
             print(report.summary())
+        elif args.command in ("add", "remove", "list"):
+            from index import manage
+
+            if args.command == "add":
+                manage.add(settings, args.files, args.replace, not args.no_build, not args.quiet)
+            elif args.command == "remove":
+                manage.remove(settings, args.names, not args.no_build, not args.quiet)
+            else:
+                manage.show(settings, args.json)
         else:
             return _status(settings, args.json)
     except JJQAError as e:

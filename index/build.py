@@ -18,11 +18,14 @@ from bot.errors import IndexBuildError
 from bot.settings import Settings
 from bot.text import normalize_chars
 from index.chunk import Chunk, chunk_document
+from index.documents import describe, load_all
 from index.embed import Embedder, get_embedder
-from index.load import find_documents, load_document, source_name
+from index.load import find_documents
+from index.progress import CountingEmbedder
 from index.snapshot import VERSION as SNAPSHOT_VERSION
 from index.snapshot import build_snapshot
 from index.store import IndexStore, Manifest, new_build_id
+from index.texts import build_folder, has_texts, write_texts
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +75,22 @@ def build_index(
     *,
     force: bool = False,
     progress: bool = True,
+    watch=None,
 ) -> BuildReport:
-    """Bring the index up to date with settings.docs_dir; return what was done."""
+    """Bring the index up to date with settings.docs_dir; return what was done. `watch`
+    (index.progress.BuildProgress) is told how far the build has got."""
     started = time.perf_counter()
     store = IndexStore(settings)
     with _build_lock(Path(settings.data_dir)):
         paths = find_documents(settings.docs_dir)
         if not paths:
-            raise IndexBuildError(f"no .txt or .md documents in {settings.docs_dir}")
-        docs = [load_document(p, source_name(settings.docs_dir, p)) for p in paths]
+            raise IndexBuildError(
+                f"no documents (.txt, .md, web pages, PDF, DOCX) in {settings.docs_dir}"
+            )
+        docs = load_all(settings, store, paths, progress, watch)
         embedder = embedder or get_embedder(settings)
+        if watch is not None:
+            embedder = CountingEmbedder(embedder, watch)
         profile = settings.profile()
         old = store.current()
         reusable = old if old and _same_vectors(old, embedder) and not force else None
@@ -91,17 +100,22 @@ def build_index(
             and {s: v["sha256"] for s, v in reusable.documents.items()} == hashes
             and store.usable(reusable, embedder.name)
             and not store.problems(reusable)
+            and has_texts(build_folder(store, reusable.build))
         ):
+            if watch is not None:
+                watch.finished(reusable.build, len(docs))
             return BuildReport(reusable, False, 0, 0, [], time.perf_counter() - started)
 
         build = new_build_id()
         try:
             manifest, embedded, reused = _fill(store, build, docs, reusable, embedder, progress)
+            describe(settings, manifest, docs, old)
             chunks = [c for doc in docs for c in chunk_document(doc)]
             titles = {d.source: d.title or Path(d.source).stem for d in docs}
             snapshot = build_snapshot(chunks, titles, profile.words(), profile.wording_hash())
             if not store.remote:
                 snapshot.save(store.snapshot_folder(build))
+            write_texts(build_folder(store, build), docs)
             manifest.snapshot = SNAPSHOT_VERSION
             manifest.profile_hash = profile.wording_hash()
             manifest.build_seconds = round(time.perf_counter() - started, 2)
@@ -112,6 +126,8 @@ def build_index(
         store.prune(keep={build} | ({old.build} if old else set()))
         removed = sorted(set(old.documents) - set(hashes)) if old else []
         report = BuildReport(manifest, True, embedded, reused, removed, manifest.build_seconds)
+        if watch is not None:
+            watch.finished(build, len(docs))
         log.info(report.summary())
         return report
 

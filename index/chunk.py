@@ -26,6 +26,7 @@ class Chunk:
     order: int
     gaps: list[tuple[int, int]]
     para: int = 0
+    page: int | None = None  # the page where the chunk starts, for formats with pages
 
     def to_metadata(self) -> dict:
         """Flat metadata for Chroma (values must be str, int, float or bool)."""
@@ -33,6 +34,7 @@ class Chunk:
         data.pop("text")
         data["section"] = self.section or ""
         data["gaps"] = json.dumps(self.gaps)
+        data["page"] = self.page or 0
         return data
 
     @classmethod
@@ -44,6 +46,7 @@ class Chunk:
             section=meta.get("section") or None,
             gaps=gaps,
             para=int(meta.get("para", 0)),
+            page=int(meta.get("page") or 0) or None,
             **fields,
         )
 
@@ -109,4 +112,5 @@ def _make_chunk(
         order=order,
         gaps=gaps_within(passage.gaps, s, e),
         para=para,
+        page=doc.page_at(start),
     )

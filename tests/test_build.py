@@ -131,4 +131,7 @@ def test_cli_reports_missing_documents(tmp_path):
         [sys.executable, "-m", "index", "build"], cwd=ROOT, capture_output=True, text=True, env=env
     )
     assert out.returncode == 1
-    assert "no .txt or .md documents" in out.stderr and "Traceback" not in out.stderr
+    assert (
+        "no documents (.txt, .md, web pages, PDF, DOCX)" in out.stderr
+        and "Traceback" not in out.stderr
+    )

@@ -1,8 +1,11 @@
-"""The documents as the article panel shows them: passages, headings and the file offsets behind them."""
+"""The documents as the article panel shows them: passages, headings and the offsets into the
+document's text (as the build extracted it) behind them."""
 
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +36,7 @@ class Passage:
     segments: list[Segment]
     anchor: str
     section: str | None = None
+    page: int | None = None  # the PDF page the passage starts on
 
     @property
     def text(self) -> str:
@@ -133,8 +137,13 @@ def _sentence_tail(after: str, quote: str) -> str:
 
 
 def from_file(path: Path, source: str, number: int = 0) -> Article:
-    """Read one document with the indexer's own reader, so the panel shows what was indexed."""
-    doc = load_document(path, source)
+    """Read one plain-text document with the indexer's own reader, so the panel shows what
+    was indexed."""
+    return from_document(load_document(path, source), number)
+
+
+def from_document(doc, number: int = 0) -> Article:
+    """The panel's view of a document as the indexer read it (index.load.LoadedDocument)."""
     passages = []
     for i, p in enumerate(doc.passages):
         segments, at = [], 0
@@ -142,16 +151,60 @@ def from_file(path: Path, source: str, number: int = 0) -> Article:
             if gap_at > at:
                 segments.append(Segment(p.text[at:gap_at], p.offset(at)))
             at = gap_at
-        passages.append(Passage(p.kind, segments, f"jj-d{number}-p{i}", p.section))
+        page = doc.page_at(p.start)
+        passages.append(Passage(p.kind, segments, f"jj-d{number}-p{i}", p.section, page))
     return Article(source=doc.source, text=doc.text, passages=passages)
 
 
-def load_articles(docs_dir: Path) -> list[Article]:
-    """Every document under docs_dir, named the way citations name them (e.g. docs/x.txt)."""
-    return [
-        from_file(path, source_name(docs_dir, path), n)
-        for n, path in enumerate(find_documents(docs_dir))
-    ]
+def load_articles(docs_dir: Path, texts=None) -> list[Article]:
+    """Every document under docs_dir, named the way citations name them (e.g. docs/x.txt).
+    A document the live build holds (`texts`, an index.texts.BuildTexts) is shown as the build
+    extracted it, so a web page, PDF or Word file shows the text its citations point into. One
+    the build does not hold yet (the chat started before the first build) is read as the build
+    will read it; one that cannot be read is left out (the build says why)."""
+    from bot.errors import DocumentError
+
+    articles = []
+    for path in find_documents(docs_dir):
+        source = source_name(docs_dir, path)
+        doc = texts.document(source) if texts is not None and source in texts else None
+        if doc is None:
+            try:
+                doc = load_document(path, source)
+            except DocumentError:
+                continue
+        articles.append(from_document(doc, len(articles)))
+    return articles
+
+
+class LiveArticles:
+    """The documents of the live build, read again when another build is published (a document
+    added or removed with `python -m index` or the admin API while the chat runs), checked at
+    most every `check_s` seconds."""
+
+    def __init__(self, settings, check_s: float = 2.0):
+        from index.store import IndexStore
+
+        self.settings = settings
+        self.check_s = check_s
+        self._store = IndexStore(settings)
+        self._version: str | None = None
+        self._articles: list[Article] = []
+        self._checked_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def get(self) -> list[Article]:
+        with self._lock:
+            if time.monotonic() - self._checked_at >= self.check_s:
+                self._checked_at = time.monotonic()
+                version = self._store.version()
+                if version != self._version or not self._articles:
+                    from index.texts import current_texts
+
+                    texts = current_texts(self.settings)
+                    self._articles = load_articles(self.settings.docs_dir, texts)
+                    self._version = version
+            return self._articles
 
 
 def find(articles: list[Article], source: str) -> Article | None:

@@ -67,7 +67,7 @@ class Chat:
         feedback_limit: FeedbackLimit | None = None,
     ):
         self.bot = bot
-        self.articles = articles
+        self._articles = articles  # a list, or a LiveArticles that follows new builds
         self.feedback_log = feedback
         self.warmup = warmup
         self.suggestions = suggestions
@@ -75,6 +75,12 @@ class Chat:
         self.examples = examples
         self.step_s = step_s
         self.feedback_limit = feedback_limit or FeedbackLimit()
+
+    @property
+    def articles(self) -> list[Article]:
+        """The documents the source cards and the article panel point into, now."""
+        source = self._articles
+        return source.get() if hasattr(source, "get") else source
 
     def html(self, turns: list[Turn], announce: str = "", ready: bool = True) -> str:
         return render.conversation_html(

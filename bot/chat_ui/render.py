@@ -7,6 +7,7 @@ questions and quotes always show as text: no tag, attribute, link or template ru
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from bot.chat_ui.article import Article, Passage, find
 from bot.chat_ui.turns import Turn
@@ -61,12 +62,23 @@ def source_card(turn: int, c: Citation, articles: list[Article]) -> str:
             f' title="在原文中查看"'
         )
     go = '<span class="jj-go">看原文 ›</span>' if attrs else ""
+    where = where_text(c, len(articles) > 1)
+    where = f'<span class="jj-where">{esc(where)}</span>' if where else ""
     return (
         f'<div class="jj-card{"" if attrs else " jj-card-plain"}" id="{card_id(turn, c.n)}"{attrs}>'
         f'<div class="jj-card-head"><span class="jj-n">{c.n}</span>'
-        f'<span class="jj-sec">{esc(section)}</span>{go}</div>'
+        f'<span class="jj-sec">{esc(section)}</span>{where}{go}</div>'
         f'<div class="jj-ctx">{esc(before)}<mark>{esc(quote)}</mark>{esc(after)}</div></div>'
     )
+
+
+def where_text(c: Citation, name_file: bool) -> str:
+    """Where a quote is beyond its section: the file (when there are several documents, or
+    for a PDF) and the PDF page, e.g. "report.pdf 第 2 页"; "" when there is nothing to add."""
+    parts = [Path(c.source).name] if name_file or c.page else []
+    if c.page:
+        parts.append(f"第 {c.page} 页")
+    return " ".join(parts)
 
 
 def _covers(articles: list[Article]) -> str:
@@ -89,7 +101,10 @@ def plain_text(answer: Answer) -> str:
     if answer.citations:
         lines += ["", "出处：" if answer.kind == "answer" else "相关的原文："]
         lines += [
-            f"[{c.n}] " + (f"【{c.section}】" if c.section else "") + " ".join(c.quote.split())
+            f"[{c.n}] "
+            + (f"【{c.section}】" if c.section else "")
+            + (f"（{where_text(c, False)}）" if c.page else "")
+            + " ".join(c.quote.split())
             for c in answer.citations
         ]
     return "\n".join(lines)
@@ -299,6 +314,17 @@ def _passage(a: Article, p: Passage) -> str:
     return f'<{tag} id="{p.anchor}" class="jj-{p.kind}">{segs}</{tag}>'
 
 
+def _passages(a: Article) -> str:
+    """The article's passages, with a mark where each PDF page begins."""
+    out, page = [], None
+    for p in a.passages:
+        if p.page is not None and p.page != page:
+            out.append(f'<div class="jj-page" aria-hidden="true">第 {p.page} 页</div>')
+            page = p.page
+        out.append(_passage(a, p))
+    return "".join(out)
+
+
 def article_html(articles: list[Article]) -> str:
     """The article panel: a table of contents over the headings and the full text."""
     toc = "".join(
@@ -307,8 +333,7 @@ def article_html(articles: list[Article]) -> str:
         for h in a.headings
     )
     bodies = "".join(
-        f'<article data-source="{esc(a.source)}">{"".join(_passage(a, p) for p in a.passages)}</article>'
-        for a in articles
+        f'<article data-source="{esc(a.source)}">{_passages(a)}</article>' for a in articles
     )
     if not articles:
         bodies = '<p class="jj-empty">docs/ 里还没有文章。</p>'

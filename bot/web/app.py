@@ -1,4 +1,4 @@
-"""The FastAPI app: POST /api/ask, GET|HEAD /healthz, /wechat and /wecom."""
+"""The FastAPI app: POST /api/ask, GET|HEAD /healthz, /wechat, /wecom and /admin."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from bot.web.wecom import WeComChannel
 log = logging.getLogger(__name__)
 
 STORE_RETRY_AFTER_S = 2
+MULTIPART_OVERHEAD = 64 * 1024  # an upload's body: the file plus the multipart headers
 
 
 class AskRequest(BaseModel):
@@ -47,9 +48,13 @@ class CitationOut(BaseModel):
     n: int = Field(description="The number used as [n] in the answer.")
     source: str
     section: str | None
-    quote: str = Field(description="Equals the source text from `start` to `end`.")
+    quote: str = Field(
+        description="Equals the document's text from `start` to `end` (for a web page, PDF or "
+        "Word file, the text the index extracted from it; see GET /admin/documents)."
+    )
     start: int
     end: int
+    page: int | None = Field(None, description="The PDF page the quote starts on.")
 
 
 class AskResponse(BaseModel):
@@ -185,6 +190,8 @@ def create_app(bot, settings: Settings, *, pool: AskPool | None = None) -> FastA
         max_header_bytes=settings.api_max_header_bytes,
         max_concurrency=settings.api_max_concurrency,
         xml_prefixes=("/we",),
+        upload_prefixes=("/admin/documents",) if settings.admin_token else (),
+        max_upload_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -253,6 +260,14 @@ def create_app(bot, settings: Settings, *, pool: AskPool | None = None) -> FastA
         "limiter": RateLimiter(settings.rate_limit_per_minute, what="messages"),
         "profile": settings.profile(),
     }
+    if settings.admin_token:
+        from bot.web.admin import admin_router
+        from index.background import Rebuilder
+
+        store_settings = getattr(bot, "settings", None) or settings
+        rebuilder = Rebuilder(store_settings, lambda: getattr(bot, "embedder", None))
+        app.state.rebuilder = rebuilder
+        app.include_router(admin_router(store_settings, settings.admin_token, rebuilder))
     if settings.wechat_token:
         channel = WeChatChannel(settings, Responder(pool, **responder_args))
         app.include_router(channel.router())

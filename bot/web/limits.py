@@ -30,6 +30,9 @@ class RequestLimits:
     - more than `max_concurrency` requests already in this process: 503 with Retry-After;
     - a body over `max_bytes`: 413, or 400 for paths under `xml_prefixes` (WeChat's rule);
     - a body that has not fully arrived after `body_timeout_s`: 408.
+
+    Paths under `upload_prefixes` (document uploads) take bodies up to `max_upload_bytes`
+    within `upload_timeout_s` instead.
     """
 
     def __init__(
@@ -42,6 +45,9 @@ class RequestLimits:
         max_header_bytes: int = 16384,
         max_concurrency: int = 512,
         xml_prefixes: tuple[str, ...] = (),
+        upload_prefixes: tuple[str, ...] = (),
+        max_upload_bytes: int = 0,
+        upload_timeout_s: float = 120.0,
     ):
         self.app = app
         self.max_bytes = max_bytes
@@ -50,6 +56,9 @@ class RequestLimits:
         self.max_header_bytes = max_header_bytes
         self.max_concurrency = max_concurrency
         self.xml_prefixes = xml_prefixes
+        self.upload_prefixes = upload_prefixes
+        self.max_upload_bytes = max_upload_bytes
+        self.upload_timeout_s = upload_timeout_s
         self.in_flight = 0
 
     async def __call__(self, scope, receive, send):
@@ -75,26 +84,29 @@ class RequestLimits:
             self.in_flight -= 1
 
     async def _handle(self, scope, receive, send):
+        limit, timeout_s = self.max_bytes, self.body_timeout_s
+        if self.upload_prefixes and scope["path"].startswith(self.upload_prefixes):
+            limit, timeout_s = self.max_upload_bytes, self.upload_timeout_s
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await self._too_large(scope, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await self._too_large(scope, send, limit)
         chunks, size, more = [], 0, True
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.body_timeout_s
+        deadline = loop.time() + timeout_s
         while more:
             try:
                 async with asyncio.timeout_at(deadline):
                     message = await receive()
             except TimeoutError:
                 return await send_json(
-                    send, 408, f"the request body did not arrive within {self.body_timeout_s:g} s"
+                    send, 408, f"the request body did not arrive within {timeout_s:g} s"
                 )
             if message["type"] == "http.disconnect":
                 return None
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                return await self._too_large(scope, send)
+            if size > limit:
+                return await self._too_large(scope, send, limit)
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
@@ -109,6 +121,6 @@ class RequestLimits:
 
         return await self.app(scope, replay, send)
 
-    async def _too_large(self, scope, send):
+    async def _too_large(self, scope, send, limit: int):
         error = UnsafeXML if scope["path"].startswith(self.xml_prefixes) else BodyTooLarge
-        await send_json(send, error.status, f"request body is larger than {self.max_bytes} bytes")
+        await send_json(send, error.status, f"request body is larger than {limit} bytes")

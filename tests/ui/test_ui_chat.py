@@ -36,7 +36,8 @@ def test_a_failed_index_build_shows_a_message_instead_of_hanging(tmp_path):
     bot = Bot(Settings(data_dir=tmp_path / "data", docs_dir=tmp_path / "docs"))
     warmup = Warmup(bot).start()
     assert warmup.wait(120) and warmup.phase == "failed"
-    assert "no .txt or .md documents" in warmup.detail  # for the operator's log
+    # for the operator's log
+    assert "no documents (.txt, .md, web pages, PDF, DOCX)" in warmup.detail
     chat = Chat(bot, [], FeedbackLog(tmp_path / "fb.jsonl"), warmup)
 
     banner, timer = chat.status()
