@@ -26,15 +26,16 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _article_terms() -> set[str]:
-    """The article's own words: what the build mines from it, the names jieba tags in it, and
+    """The article's own words: what the build mines from it, the names jieba tags in it (one
+    it repeats: a lone tag is often jieba's mistake, as 加密 in 「加密东南亚……」), and
     what the profile maps users' words to; less those that three or more Wikipedia passages of
     the development sets use too (ordinary Chinese, like 城市)."""
     text = normalize_chars(ARTICLE.read_text(encoding="utf-8"))
     sentences = [s for s in re.split(r"[。！？\n]", text) if s]
     base = Tokenizer()
     terms = set(mine(sentences, base.known))
-    for sentence in sentences:
-        terms |= {w for w, tag in base.tagged(sentence) if tag in {"ns", "nr", "nt", "nz"}}
+    names = {w for s in sentences for w, tag in base.tagged(s) if tag in {"ns", "nr", "nt", "nz"}}
+    terms |= {w for w in names if text.count(w) >= 2}  # a name the article repeats
     terms |= {w for w in Settings().profile().synonyms.values() if not base.known(w)}
     terms = {w for w in terms if len(w) >= 2 and CJK.search(w)}
     passages = []
