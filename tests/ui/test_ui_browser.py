@@ -386,8 +386,7 @@ def test_refusal_looks_different_and_says_what_the_article_covers(chat, desktop)
 
 
 def test_greetings_are_friendly_replies_not_refusals(chat, desktop):
-    if chat.bot.bot.ask("你好").kind != "smalltalk":
-        pytest.skip("this engine does not tell greetings apart yet")
+    assert chat.bot.bot.ask("你好").kind == "smalltalk"
     page = desktop
     open_chat(page, chat.url)
     turn = ask(page, "你好")
