@@ -84,15 +84,20 @@ def build_index(
         embedder = embedder or get_embedder(settings)
         profile = settings.profile()
         old = store.current()
-        reusable = old if old and _same_vectors(old, embedder) and not force else None
         hashes = {d.source: d.sha256 for d in docs}
+        previous = _whole_build(store, old)
         if (
-            reusable
-            and {s: v["sha256"] for s, v in reusable.documents.items()} == hashes
-            and store.usable(reusable, embedder.name)
-            and not store.problems(reusable)
+            previous
+            and previous is old
+            and not force
+            and _same_vectors(old, embedder)
+            and {s: v["sha256"] for s, v in old.documents.items()} == hashes
+            and store.usable(old, embedder.name)
         ):
-            return BuildReport(reusable, False, 0, 0, [], time.perf_counter() - started)
+            return BuildReport(old, False, 0, 0, [], time.perf_counter() - started)
+        reusable = (
+            previous if previous and _same_vectors(previous, embedder) and not force else None
+        )
 
         build = new_build_id()
         try:
@@ -109,11 +114,23 @@ def build_index(
         except BaseException:
             store.discard(build)
             raise
-        store.prune(keep={build} | ({old.build} if old else set()))
+        store.prune(keep={build} | ({previous.build} if previous else set()))
         removed = sorted(set(old.documents) - set(hashes)) if old else []
         report = BuildReport(manifest, True, embedded, reused, removed, manifest.build_seconds)
         log.info(report.summary())
         return report
+
+
+def _whole_build(store: IndexStore, current: Manifest | None) -> Manifest | None:
+    """The live build when it is whole, else the newest whole build kept before it (a damaged
+    live build counts as out of date: the new build replaces it and reuses what it can)."""
+    if current is None:
+        return None
+    integrity = store.check(current)
+    if integrity.ok:
+        return current
+    log.warning("%s; rebuilding it", integrity.line())
+    return next((m for m in store.earlier(current.build) if store.check(m).ok), None)
 
 
 def _fill(store, build, docs, reusable, embedder, progress):
