@@ -160,7 +160,7 @@ class Bot:
         return self._profile
 
     def status(self) -> dict:
-        """Whether the index is loaded, and what it holds."""
+        """Whether the index is loaded, what it holds, and a damaged build passed over if any."""
         from index.store import IndexStore
 
         live = self._live
@@ -173,6 +173,8 @@ class Bot:
             "built_at": manifest.built_at if manifest else None,
             "store": "http" if self.settings.chroma_url else "local",
             "llm": self.settings.llm_model if self.settings.llm_enabled else None,
+            "build": manifest.build if manifest else None,
+            "damaged_build": self._rejected,
         }
 
     # -- answering -------------------------------------------------------------------------
