@@ -7,6 +7,7 @@ interrupted is discarded, and the live build stays as it was.
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import logging
 import time
@@ -178,6 +179,7 @@ def _embed_into(target, todo: list[tuple[Chunk, str]], embedder: Embedder, progr
     from tqdm import tqdm
 
     bar = tqdm(total=len(todo), desc="嵌入片段", unit="段", disable=not progress, leave=False)
+    documents = DocumentCount([c.source for c, _ in todo])
     for i in range(0, len(todo), BATCH):
         batch = todo[i : i + BATCH]
         vectors = embedder.embed_documents([text for _, text in batch])
@@ -189,7 +191,23 @@ def _embed_into(target, todo: list[tuple[Chunk, str]], embedder: Embedder, progr
             metadatas=metas,
         )
         bar.update(len(batch))
+        bar.set_postfix_str(documents.after(i + len(batch), bar.format_dict["elapsed"]), False)
     bar.close()
+
+
+class DocumentCount:
+    """Documents finished and documents per second, for the progress bar (chunks per second
+    and the time left are tqdm's own)."""
+
+    def __init__(self, sources: list[str]):
+        self._last = {source: i for i, source in enumerate(sources)}
+        self._ends = sorted(self._last.values())
+        self.total = len(self._ends)
+
+    def after(self, done_chunks: int, elapsed_s: float) -> str:
+        done = bisect.bisect_left(self._ends, done_chunks)
+        rate = done / elapsed_s if elapsed_s > 0 else 0.0
+        return f"文档 {done}/{self.total}，{rate:.2f} 篇/秒"
 
 
 @contextmanager
