@@ -6,12 +6,13 @@ export HF_HUB_OFFLINE ?= 1
 export GRADIO_ANALYTICS_ENABLED ?= False
 export ANONYMIZED_TELEMETRY ?= False
 
-.PHONY: run test install index lint browser bench eval reliability help
+.PHONY: run test install index lint browser bench bench-scale eval reliability help
 
 help:
 	@echo "make run    install, build the index and serve the chat on http://127.0.0.1:7860"
 	@echo "make test   install and run lint, every test and the evaluation gate"
 	@echo "make bench  measure latency, cold start, build time and memory"
+	@echo "make bench-scale  the same, plus HTTP req/s and answer quality, at 32, 128 and 256 passages"
 	@echo "make eval   write the evaluation report to eval/report/"
 	@echo "make reliability  rerun the slow-client, idle-socket, replay and outage scenarios"
 
@@ -58,6 +59,10 @@ test: install browser lint
 
 bench: index
 	$(PY) -m eval.bench
+
+# Builds CMRC 2018 corpora of 32, 128 and 256 passages and serves each on 127.0.0.1; ~15 minutes.
+bench-scale: install
+	$(PY) -m eval.bench_scale --corpus 32 128 256
 
 eval: index
 	$(PY) -m eval --baseline --report eval/report
