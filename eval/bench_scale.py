@@ -4,7 +4,7 @@ and answer quality change with the size of the corpus. A measurement to report, 
 For each size N it writes N passages of a SQuAD-format set (CMRC 2018 trial by default) into a
 docs folder of their own and measures, one after the other so that they do not compete:
   build        `python -m index build` in a fresh process: wall time, chunks/s, passages/s,
-               peak RSS and the build's size on disk;
+               peak RSS, the build's size on disk (and its lexical snapshot's);
   cold start   `python -m bot ask` in a fresh process, from its start to the printed answer;
   warm         each question once (p50 / p95), and whether the gold answer is in the answer;
   HTTP         req/s at 1, 4 and 16 clients against `python -m bot serve` on 127.0.0.1, and
@@ -50,6 +50,7 @@ class SizeResult:
     passages_per_s: float = 0.0
     build_rss_mib: float = 0.0
     disk_mib: float = 0.0
+    snapshot_mib: float = 0.0
     cold_s: float = 0.0
     questions: int = 0
     warm_p50_ms: float = 0.0
@@ -122,6 +123,7 @@ def measure(n: int, units, folder: Path, models: Path, args) -> SizeResult:
     result.chunks_per_s = result.chunks / result.build_s
     result.passages_per_s = result.passages / result.build_s
     result.disk_mib = _size_mib(data / "index" / manifest.build)
+    result.snapshot_mib = _size_mib(IndexStore(settings).snapshot_folder(manifest.build))
 
     inside = chosen.inside[: args.questions]
     outside = chosen.outside[: max(1, args.questions // 4)]
