@@ -225,7 +225,10 @@ def collect(split: str, cache, limit: int | None = None, names=tuple(DATASETS)) 
         caps = [x for x in (limit, most) if x is not None]
         units = [u for u in load_units(path, by_article) if u.split == split]
         pool = _question_words(units)
-        for world in tqdm(worlds(units, size, f"{name}-{split}", cache, limit=min(caps) if caps else None), desc=name):
+        for world in tqdm(
+            worlds(units, size, f"{name}-{split}", cache, limit=min(caps) if caps else None),
+            desc=name,
+        ):
             out += groups_of(world, cache)
             misses = near_misses(world, rng, pool)
             misses = groups_of(world, cache, [(q, [], False) for q in misses])
