@@ -162,3 +162,15 @@ def test_a_running_bot_keeps_its_build_when_the_next_one_is_damaged(tmp_path, mo
     build_index(settings, progress=False)  # the repair is picked up without a restart
     answer = bot.ask(NEW_QUESTION)
     assert not answer.refused and answer.citations[0].source == "docs/note.md"
+
+
+@pytest.mark.parametrize("damaged", ["truncated"], indirect=True)
+def test_without_a_previous_build_the_chat_warm_up_fails_with_the_repair_in_its_detail(damaged):
+    from bot.chat_ui.warmup import Warmup
+
+    settings, first, second = damaged
+    shutil.rmtree(settings.data_dir / "index" / first.build)
+    warmup = Warmup(Bot(settings)).start()
+    assert warmup.wait(300)
+    assert warmup.phase == "failed"  # the page says it cannot answer; the log says why
+    assert "python -m index build" in warmup.detail and second.build in warmup.detail
