@@ -51,7 +51,12 @@ def _status(settings: Settings, as_json: bool) -> int:
 
     store = IndexStore(settings)
     manifest = store.current()
-    integrity = store.check(manifest) if manifest else None
+    try:
+        integrity = store.check(manifest) if manifest else None
+    except Exception as e:  # a Chroma server that stopped answering: an outage, in one line
+        where = settings.chroma_url or settings.data_dir
+        print(f"错误：无法检查 {where} 的索引（{type(e).__name__}: {e}）", file=sys.stderr)
+        return 1
     if as_json:
         found = manifest.to_dict() if manifest else None
         if found is not None:
