@@ -55,7 +55,8 @@ def _status(settings: Settings, as_json: bool) -> int:
         integrity = store.check(manifest) if manifest else None
     except Exception as e:  # a Chroma server that stopped answering: an outage, in one line
         where = settings.chroma_url or settings.data_dir
-        print(f"错误：无法检查 {where} 的索引（{type(e).__name__}: {e}）", file=sys.stderr)
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(f"错误：无法检查 {where} 的索引（{why}）", file=sys.stderr)
         return 1
     if as_json:
         found = manifest.to_dict() if manifest else None
