@@ -106,8 +106,9 @@ def build_index(
             chunks = [c for doc in docs for c in chunk_document(doc)]
             titles = {d.source: d.title or Path(d.source).stem for d in docs}
             snapshot = build_snapshot(chunks, titles, profile.words(), profile.wording_hash())
-            if not store.remote:
-                snapshot.save(store.snapshot_folder(build))
+            # with a Chroma server this copy, under the data directory, is what replicas are
+            # given so that they load it instead of deriving it from the server's collection
+            snapshot.save(store.snapshot_folder(build))
             manifest.snapshot = SNAPSHOT_VERSION
             manifest.profile_hash = profile.wording_hash()
             manifest.build_seconds = round(time.perf_counter() - started, 2)
