@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE ?= 1
 export GRADIO_ANALYTICS_ENABLED ?= False
 export ANONYMIZED_TELEMETRY ?= False
 
-.PHONY: run test install index lint browser bench bench-scale eval reliability help
+.PHONY: run test install index lint browser bench bench-scale eval eval-squad fit reliability help
 
 help:
 	@echo "make run    install, build the index and serve the chat on http://127.0.0.1:7860"
@@ -14,6 +14,8 @@ help:
 	@echo "make bench  measure latency, cold start, build time and memory"
 	@echo "make bench-scale  the same, plus HTTP req/s and answer quality, at 32, 128 and 256 passages"
 	@echo "make eval   write the evaluation report to eval/report/"
+	@echo "make eval-squad  measure on CMRC 2018 and DRCD validate samples (eval/report/)"
+	@echo "make fit    refit the ranking and refusal models on the development data"
 	@echo "make reliability  rerun the slow-client, idle-socket, replay and outage scenarios"
 
 $(VENV)/.installed: requirements.txt
@@ -53,9 +55,15 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# The reading-comprehension gate: samples of the validate half of the development sets (about
+# two minutes); `make eval-squad` runs the larger samples the README reports.
+SQUAD_GATE := --split validate --check --thresholds eval/thresholds-reading.toml
+
 test: install browser lint
 	$(PY) -m pytest -q
 	$(PY) -m eval --check
+	$(PY) -m eval --squad eval/datasets/cmrc2018_trial.json --passages 12 $(SQUAD_GATE)
+	$(PY) -m eval --squad eval/datasets/drcd_dev.json --by-article --passages 4 $(SQUAD_GATE)
 
 bench: index
 	$(PY) -m eval.bench
@@ -66,6 +74,17 @@ bench-scale: install
 
 eval: index
 	$(PY) -m eval --baseline --report eval/report
+
+# The validated figures in the README: 40 CMRC passages and 12 DRCD articles (about 8 minutes).
+eval-squad: install
+	$(PY) -m eval --squad eval/datasets/cmrc2018_trial.json --split validate --passages 40 \
+	  --report eval/report/cmrc2018
+	$(PY) -m eval --squad eval/datasets/drcd_dev.json --by-article --split validate --passages 12 \
+	  --report eval/report/drcd
+
+# Refit the ranker, the refusal model and the trimmer (bot/model/ranker.json), about 10 minutes.
+fit: install
+	$(PY) -m eval.fit
 
 # Starts real servers on 127.0.0.1 (python -m bot serve, chroma run); about four minutes.
 reliability: index

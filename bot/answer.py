@@ -29,6 +29,10 @@ def compose(snapshot, query, ranked: list[int], trim_weights) -> Answer:
     return Answer(text + "。", citations=citations)
 
 
+# what the refusal says is missing when the evidence lacks the kind of answer asked for
+LACKING = {Reason.NO_YEAR: "具体年份", Reason.NO_SHARE: "具体比例", Reason.NO_RANK: "具体排名"}
+
+
 def _clip(quote: str) -> str:
     """A quote without the punctuation that ends it (the answer adds its own)."""
     return quote.rstrip(SENTENCE_ENDS + CLAUSE_ENDS + " ") or quote
@@ -47,8 +51,9 @@ def refusal(snapshot, query, verdict: Verdict, ranked: list[int], about: str) ->
     ]
     if verdict.reason in (Reason.YEAR, Reason.NUMBER) and present:
         topic = f"{'、'.join(missing)}的{'、'.join(present[:MAX_NAMED])}"
-    elif verdict.reason is Reason.NO_YEAR:
-        topic = f"{'、'.join(present[:MAX_NAMED])}的具体年份" if present else "具体年份"
+    elif verdict.reason in LACKING:
+        what = LACKING[verdict.reason]
+        topic = f"{'、'.join(present[:MAX_NAMED])}的{what}" if present else what
     elif missing and len(missing) <= MAX_NAMED:
         topic = "、".join(missing)
     else:
@@ -58,7 +63,7 @@ def refusal(snapshot, query, verdict: Verdict, ranked: list[int], about: str) ->
     if near is not None and verdict.reason in (
         Reason.YEAR,
         Reason.NUMBER,
-        Reason.NO_YEAR,
+        *LACKING,
         Reason.UNKNOWN,
     ):
         chunk = snapshot.chunks[near]

@@ -18,6 +18,17 @@ TASK = re.compile(
 ORDINAL = re.compile(r"第([零一二三四五六七八九十\d]+)")
 FIRST = re.compile(r"首[任位个個家次座届屆批部条條款枚颗顆]")  # 首任 is 第一任
 CN_YEAR = re.compile(r"[一二三四五六七八九〇零]{4}年")
+# Asked for a share or a rank, the evidence must give one. Measured on the 4,526 questions of
+# CMRC 2018 trial and DRCD dev (answer sentences): of 22 asking a share's value, 21 have one
+# in the answer's sentence; of 16 asking a rank, 16.
+SHARE_ASKED = re.compile(r"比例|比重|占比|比率|百分比|百分之几|几成")
+SHARE = re.compile(
+    r"[%％‰]|百分之|千分之|[一二三四五六七八九十两\d]成|分之|倍|半数|一半|\d\s*[:：]\s*\d"
+)
+RANK_ASKED = re.compile(r"排名?第几|第几[名位]|排名")
+RANK = re.compile(
+    r"第[零一二三四五六七八九十百\d]+|首位|榜首|冠军|之首|最|前[一二三四五六七八九十\d]+"
+)
 CN_DIGITS = {c: str(i) for i, c in enumerate("零一二三四五六七八九")}
 
 
@@ -32,6 +43,8 @@ class Reason(StrEnum):
     YEAR = "year"  # an asked year is not in the evidence
     NUMBER = "number"  # an asked number or ordinal is not in the evidence
     NO_YEAR = "no_year"  # asked which year, and the evidence names none
+    NO_SHARE = "no_share"  # asked for a share (比例, 比重), and the evidence gives none
+    NO_RANK = "no_rank"  # asked for a rank (排第几), and the evidence gives none
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,14 @@ def decide(
     found_years = set(years(evidence))
     if query.wants == "year" and not found_years and not CN_YEAR.search(evidence):
         return Verdict(Reason.NO_YEAR, confidence)
+    if (
+        query.wants in ("number", "")
+        and SHARE_ASKED.search(query.text)
+        and not SHARE.search(evidence)
+    ):
+        return Verdict(Reason.NO_SHARE, confidence)
+    if RANK_ASKED.search(query.text) and not RANK.search(evidence):
+        return Verdict(Reason.NO_RANK, confidence)
     missing = tuple(f"{y}年" for y in query.years if y not in found_years)
     if missing:
         return Verdict(Reason.YEAR, confidence, missing)

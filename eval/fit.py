@@ -280,6 +280,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--datasets", default=",".join(DATASETS), help="which development sets (cmrc,drcd)"
     )
+    parser.add_argument(
+        "--false-refusals",
+        type=float,
+        default=TARGET_FALSE_REFUSALS,
+        help="share of answerable fit questions the refusal threshold may refuse "
+        f"(default {TARGET_FALSE_REFUSALS})",
+    )
     args = parser.parse_args(argv)
     from bot.settings import Settings
     from index.embed import get_embedder
@@ -292,10 +299,16 @@ def main(argv: list[str] | None = None) -> int:
     world, asked = jiangjin_world(cache)
     fit += groups_of(world, cache, asked, _evidence_label)
     validate = collect("validate", cache, args.limit, names)
-    model, report = fit_models(fit, validate)
+    model, report = fit_models(fit, validate, args.false_refusals)
     model.info.update(
         fitted=datetime.date.today().isoformat(),
-        command="python -m eval.fit",
+        command="python -m eval.fit"
+        + (
+            f" --false-refusals {args.false_refusals}"
+            if args.false_refusals != TARGET_FALSE_REFUSALS
+            else ""
+        ),
+        false_refusals=args.false_refusals,
         embed_model=cache.embedder.name,
         seconds=round(time.perf_counter() - started),
         **report,
@@ -306,8 +319,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def fit_models(fit: list[Group], validate: list[Group]) -> tuple[Model, dict]:
-    """Fit all three models on `fit`; measure them on `validate`."""
+def fit_models(
+    fit: list[Group], validate: list[Group], false_refusals: float = TARGET_FALSE_REFUSALS
+) -> tuple[Model, dict]:
+    """Fit all three models on `fit`, refusing at most `false_refusals` of its answerable
+    questions; measure them on `validate`."""
     ranked = [g for g in fit if not g.near_miss]
     l2, cv = choose_l2(ranked)
     answered = [g for g in ranked if g.inside]
@@ -323,7 +339,7 @@ def fit_models(fit: list[Group], validate: list[Group]) -> tuple[Model, dict]:
     # of the budget
     inside = sum(g.inside for g in fit)
     hard = inside - int(qy.sum())
-    budget = max(0.0, (TARGET_FALSE_REFUSALS * inside - hard) / max(qy.sum(), 1))
+    budget = max(0.0, (false_refusals * inside - hard) / max(qy.sum(), 1))
     threshold = learn.threshold_for(conf, qy, budget)
     trims = [t for g in fit for t in g.trims]
     t = learn.fit_ranker(trims, l2) if trims else np.zeros(1)

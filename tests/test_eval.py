@@ -272,13 +272,14 @@ def test_python_m_eval_runs_end_to_end(shared_data_dir, small_qa):
     assert "failures (0)" in done.stdout
 
 
-# -- issue 2 targets over the whole question set (find it with: pytest -k qa_targets) ----------
+# -- the gate's limits over the whole question set (find it with: pytest -k qa_targets) --------
 
 
 def test_qa_targets_whole_set_through_bot_ask_jsonl(shared_data_dir):
-    """Every item of eval/qa.jsonl through one `python -m bot ask --jsonl` process: the key
-    facts are in the answer and in a cited quote for >= 95% of the answerable items, >= 90% of
-    the unanswerable ones are refused, and every citation matches its source span."""
+    """Every item of eval/qa.jsonl through one `python -m bot ask --jsonl` process (the path
+    integrators use): the key facts are in the answer and in a cited quote, and unanswerable
+    items refused, at least as often as eval/thresholds.toml demands; every citation matches
+    its source span."""
     qa = load_qa(ROOT / "eval" / "qa.jsonl")
     lines = [
         json.dumps({"question": i.question, "history": [list(t) for t in i.history]})
@@ -302,7 +303,10 @@ def test_qa_targets_whole_set_through_bot_ask_jsonl(shared_data_dir):
     wrong = [r for r in results if not r.correct or (r.answerable and not r.grounded)]
     misses = "\n".join(f"{r.id} {r.question} -> {r.answer}" for r in wrong)
     share = f"{len(right)}/{len(answerable)} answerable right and grounded"
-    assert len(right) >= 0.95 * len(answerable), f"{share}; misses:\n{misses}"
+    least = load_thresholds()["min"]
+    assert len(right) >= least["answer_correctness"] * len(answerable), (
+        f"{share}; misses:\n{misses}"
+    )
     refused = f"refusal accuracy {summary['refusal_accuracy']:.3f}"
-    assert summary["refusal_accuracy"] >= 0.90, f"{refused}; misses:\n{misses}"
+    assert summary["refusal_accuracy"] >= least["refusal_accuracy"], f"{refused}; misses:\n{misses}"
     assert summary["citation_validity"] == 1.0, [r.invalid_citations for r in results]
