@@ -6,12 +6,13 @@ export HF_HUB_OFFLINE ?= 1
 export GRADIO_ANALYTICS_ENABLED ?= False
 export ANONYMIZED_TELEMETRY ?= False
 
-.PHONY: run test install index lint browser bench eval eval-squad fit reliability formats help
+.PHONY: run test install index lint browser bench bench-scale eval eval-squad fit reliability formats help
 
 help:
 	@echo "make run    install, build the index and serve the chat on http://127.0.0.1:7860"
 	@echo "make test   install and run lint, every test and the evaluation gate"
 	@echo "make bench  measure latency, cold start, build time and memory"
+	@echo "make bench-scale  the same, plus HTTP req/s and answer quality, at 32, 128 and 256 passages"
 	@echo "make eval   write the evaluation report to eval/report/"
 	@echo "make eval-squad  measure on CMRC 2018 and DRCD validate samples (eval/report/)"
 	@echo "make fit    refit the ranking and refusal models on the development data"
@@ -67,6 +68,10 @@ test: install browser lint
 
 bench: index
 	$(PY) -m eval.bench
+
+# Builds CMRC 2018 corpora of 32, 128 and 256 passages and serves each on 127.0.0.1; ~15 minutes.
+bench-scale: install
+	$(PY) -m eval.bench_scale --corpus 32 128 256
 
 eval: index
 	$(PY) -m eval --baseline --report eval/report

@@ -42,6 +42,7 @@ class Bot:
         self._profile = profile
         self._live: Live | None = None
         self._checked_at = 0.0
+        self._rejected: str | None = None  # a damaged build not to try again
         self._loading = threading.Lock()
         self._embedding = threading.Lock()
 
@@ -85,7 +86,27 @@ class Bot:
         if manifest is None or not self._store.usable(manifest, self._embedder.name):
             log.info("building the index (first use, a new embedding model or a new profile)")
             manifest = build_index(self.settings, self._embedder, progress=progress).manifest
-        return self._open(manifest)
+        return self._open(self._whole(manifest))
+
+    def _whole(self, manifest):
+        """`manifest` when its build is whole; else the newest whole build kept before it, with
+        a warning; else IndexBuildError in one line saying what is wrong and how to repair it."""
+        from bot.errors import IndexBuildError
+
+        integrity = self._store.check(manifest)
+        if integrity.ok:
+            return manifest
+        self._rejected = manifest.build
+        for earlier in self._store.earlier(manifest.build):
+            if self._store.usable(earlier, self._embedder.name) and self._store.check(earlier).ok:
+                log.warning(
+                    "%s; answering from the previous build %s until "
+                    "`python -m index build` repairs it",
+                    integrity.line(),
+                    earlier.build,
+                )
+                return earlier
+        raise IndexBuildError(f"{integrity.line()}; run `python -m index build` to repair it")
 
     def _open(self, manifest) -> Live:
         from bot.spelling import speller_for
@@ -109,11 +130,20 @@ class Bot:
                 return self._live
             self._checked_at = time.monotonic()
             version = self._store.version()
-            if version and version != self._live.manifest.build:
+            if version and version not in (self._live.manifest.build, self._rejected):
                 manifest = self._store.current()
                 if manifest is not None and self._store.usable(manifest, self._embedder.name):
-                    log.info("switching to index build %s", manifest.build)
-                    self._live = self._open(manifest)
+                    integrity = self._store.check(manifest)
+                    if integrity.ok:
+                        log.info("switching to index build %s", manifest.build)
+                        self._live = self._open(manifest)
+                    else:
+                        self._rejected = manifest.build
+                        log.warning(
+                            "%s; still answering from %s",
+                            integrity.line(),
+                            self._live.manifest.build,
+                        )
             return self._live
 
     @property
@@ -130,7 +160,7 @@ class Bot:
         return self._profile
 
     def status(self) -> dict:
-        """Whether the index is loaded, and what it holds."""
+        """Whether the index is loaded, what it holds, and a damaged build passed over if any."""
         from index.store import IndexStore
 
         live = self._live
@@ -143,6 +173,8 @@ class Bot:
             "built_at": manifest.built_at if manifest else None,
             "store": "http" if self.settings.chroma_url else "local",
             "llm": self.settings.llm_model if self.settings.llm_enabled else None,
+            "build": manifest.build if manifest else None,
+            "damaged_build": self._rejected,
         }
 
     # -- answering -------------------------------------------------------------------------

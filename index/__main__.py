@@ -71,12 +71,24 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _status(settings: Settings, as_json: bool) -> int:
+    """Describe the live build after checking it; exit status 1 when it is damaged."""
     from index.store import IndexStore
 
-    manifest = IndexStore(settings).current()
+    store = IndexStore(settings)
+    manifest = store.current()
+    try:
+        integrity = store.check(manifest) if manifest else None
+    except Exception as e:  # a Chroma server that stopped answering: an outage, in one line
+        where = settings.chroma_url or settings.data_dir
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(f"错误：无法检查 {where} 的索引（{why}）", file=sys.stderr)
+        return 1
     if as_json:
-        print(json.dumps(manifest.to_dict() if manifest else None, ensure_ascii=False, indent=1))
-        return 0
+        found = manifest.to_dict() if manifest else None
+        if found is not None:
+            found["integrity"] = integrity.to_dict()
+        print(json.dumps(found, ensure_ascii=False, indent=1))
+        return 0 if integrity is None or integrity.ok else 1
     if manifest is None:
         print("还没有索引：运行 python -m index build（或直接提问，机器人会自动建立）。")
         return 0
@@ -87,6 +99,11 @@ def _status(settings: Settings, as_json: bool) -> int:
     print(f"片段：    {manifest.chunks} 个")
     print(f"嵌入模型：{manifest.model}")
     print(f"建立于：  {manifest.built_at}（用时 {manifest.build_seconds} 秒）")
+    if not integrity.ok:
+        print(f"已损坏：  {'；'.join(integrity.problems)}。运行 python -m index build 修复。")
+        return 1
+    checked = "向量数与清单一致" if store.remote else "SQLite 检查通过，向量数与清单一致"
+    print(f"检查：    完好（{checked}，{integrity.vectors} 个）")
     return 0
 
 

@@ -7,6 +7,7 @@ interrupted is discarded, and the live build stays as it was.
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import logging
 import time
@@ -93,18 +94,24 @@ def build_index(
             embedder = CountingEmbedder(embedder, watch)
         profile = settings.profile()
         old = store.current()
-        reusable = old if old and _same_vectors(old, embedder) and not force else None
         hashes = {d.source: d.sha256 for d in docs}
+        previous = _whole_build(store, old)
         if (
-            reusable
-            and {s: v["sha256"] for s, v in reusable.documents.items()} == hashes
-            and store.usable(reusable, embedder.name)
-            and not store.problems(reusable)
-            and has_texts(build_folder(store, reusable.build))
+            previous
+            and previous is old
+            and not force
+            and _same_vectors(old, embedder)
+            and {s: v["sha256"] for s, v in old.documents.items()} == hashes
+            and store.usable(old, embedder.name)
+            and not store.problems(old)
+            and has_texts(build_folder(store, old.build))
         ):
             if watch is not None:
-                watch.finished(reusable.build, len(docs))
-            return BuildReport(reusable, False, 0, 0, [], time.perf_counter() - started)
+                watch.finished(old.build, len(docs))
+            return BuildReport(old, False, 0, 0, [], time.perf_counter() - started)
+        reusable = (
+            previous if previous and _same_vectors(previous, embedder) and not force else None
+        )
 
         build = new_build_id()
         try:
@@ -113,8 +120,9 @@ def build_index(
             chunks = [c for doc in docs for c in chunk_document(doc)]
             titles = {d.source: d.title or Path(d.source).stem for d in docs}
             snapshot = build_snapshot(chunks, titles, profile.words(), profile.wording_hash())
-            if not store.remote:
-                snapshot.save(store.snapshot_folder(build))
+            # with a Chroma server this copy, under the data directory, is what replicas are
+            # given so that they load it instead of deriving it from the server's collection
+            snapshot.save(store.snapshot_folder(build))
             write_texts(build_folder(store, build), docs)
             manifest.snapshot = SNAPSHOT_VERSION
             manifest.profile_hash = profile.wording_hash()
@@ -123,13 +131,25 @@ def build_index(
         except BaseException:
             store.discard(build)
             raise
-        store.prune(keep={build} | ({old.build} if old else set()))
+        store.prune(keep={build} | ({previous.build} if previous else set()))
         removed = sorted(set(old.documents) - set(hashes)) if old else []
         report = BuildReport(manifest, True, embedded, reused, removed, manifest.build_seconds)
         if watch is not None:
             watch.finished(build, len(docs))
         log.info(report.summary())
         return report
+
+
+def _whole_build(store: IndexStore, current: Manifest | None) -> Manifest | None:
+    """The live build when it is whole, else the newest whole build kept before it (a damaged
+    live build counts as out of date: the new build replaces it and reuses what it can)."""
+    if current is None:
+        return None
+    integrity = store.check(current)
+    if integrity.ok:
+        return current
+    log.warning("%s; rebuilding it", integrity.line())
+    return next((m for m in store.earlier(current.build) if store.check(m).ok), None)
 
 
 def _fill(store, build, docs, reusable, embedder, progress):
@@ -177,6 +197,7 @@ def _embed_into(target, todo: list[tuple[Chunk, str]], embedder: Embedder, progr
     from tqdm import tqdm
 
     bar = tqdm(total=len(todo), desc="嵌入片段", unit="段", disable=not progress, leave=False)
+    documents = DocumentCount([c.source for c, _ in todo])
     for i in range(0, len(todo), BATCH):
         batch = todo[i : i + BATCH]
         vectors = embedder.embed_documents([text for _, text in batch])
@@ -188,7 +209,23 @@ def _embed_into(target, todo: list[tuple[Chunk, str]], embedder: Embedder, progr
             metadatas=metas,
         )
         bar.update(len(batch))
+        bar.set_postfix_str(documents.after(i + len(batch), bar.format_dict["elapsed"]), False)
     bar.close()
+
+
+class DocumentCount:
+    """Documents finished and documents per second, for the progress bar (chunks per second
+    and the time left are tqdm's own)."""
+
+    def __init__(self, sources: list[str]):
+        self._last = {source: i for i, source in enumerate(sources)}
+        self._ends = sorted(self._last.values())
+        self.total = len(self._ends)
+
+    def after(self, done_chunks: int, elapsed_s: float) -> str:
+        done = bisect.bisect_left(self._ends, done_chunks)
+        rate = done / elapsed_s if elapsed_s > 0 else 0.0
+        return f"文档 {done}/{self.total}，{rate:.2f} 篇/秒"
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 from bot.errors import ConfigError, IndexBuildError
 from bot.settings import Settings
+from index.integrity import Integrity, check_build
 from index.snapshot import FOLDER as SNAPSHOT_FOLDER
 from index.snapshot import VERSION as SNAPSHOT_VERSION
 from index.snapshot import Snapshot
@@ -98,14 +99,28 @@ class IndexStore:
             and manifest.profile_hash == self.settings.profile().wording_hash()
         )
 
+    def check(self, manifest: Manifest) -> Integrity:
+        """Whether a build is whole (index/integrity.py says what is checked)."""
+        return check_build(self, manifest)
+
     def problems(self, manifest: Manifest) -> list[str]:
         """What is wrong with a build, in words (empty when nothing is found)."""
-        if self.remote:
+        return self.check(manifest).problems
+
+    def earlier(self, build: str) -> list[Manifest]:
+        """The other published builds still kept (local ones only), newest first."""
+        if self.remote or not self.root.is_dir():
             return []
-        folder = self.snapshot_folder(manifest.build)
-        if not (folder / "tables.json").is_file():
-            return [f"{folder} is missing"]
-        return []
+        found = []
+        for folder in self.root.iterdir():
+            if folder.name == build or not (folder / "manifest.json").is_file():
+                continue
+            try:
+                data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError, TypeError):
+                continue
+            found.append(Manifest.from_dict(data))
+        return sorted(found, key=lambda m: (m.built_at, m.build), reverse=True)
 
     def snapshot(self, manifest: Manifest) -> Snapshot:
         """The build's snapshot: stored with a local build; derived once from a server's

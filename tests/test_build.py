@@ -1,5 +1,7 @@
 """Index builds: incremental, idempotent, atomic, and rebuilt when the model changes."""
 
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -111,7 +113,7 @@ def test_cli_build_and_status(tmp_path, docs):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, **env},
+        env={**os.environ, **env},
         timeout=120,
     )
     empty = run("status")
@@ -135,3 +137,26 @@ def test_cli_reports_missing_documents(tmp_path):
         "no documents (.txt, .md, web pages, PDF, DOCX)" in out.stderr
         and "Traceback" not in out.stderr
     )
+
+
+def test_cli_build_progress_shows_documents_and_chunks_per_second_and_time_left(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("a", "b"):
+        text = "".join(f"第{i}句讲的是{name}地的第{i}件事情。" for i in range(40))
+        (docs / f"{name}.md").write_text(f"# {name}\n\n{text}\n", encoding="utf-8")
+    env = {"JJQA_DATA_DIR": str(tmp_path / "data"), "JJQA_DOCS_DIR": str(docs)}
+    built = subprocess.run(
+        [sys.executable, "-m", "index", "build"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+    assert built.returncode == 0, built.stderr
+    last = built.stderr.replace("\r", "\n").strip().splitlines()
+    bars = [line for line in last if "嵌入片段" in line and "/2，" in line]
+    assert bars, built.stderr
+    # e.g. "48/82 [00:01<00:01, 33.12段/s, 文档 1/2，0.68 篇/秒]": time left, chunks/s, documents/s
+    assert re.search(r"<\d\d:\d\d, [\d.]+段/s, 文档 \d/2，[\d.]+ 篇/秒", bars[-1]), bars[-1]

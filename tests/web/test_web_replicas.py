@@ -42,6 +42,13 @@ def test_both_replicas_serve_the_index_on_the_chroma_server(replicas):
         assert not list(data.rglob("chroma.sqlite3")), "a replica must not keep its own store"
 
 
+def test_the_build_leaves_its_lexical_snapshot_to_ship_to_the_replicas(chroma_index, replicas):
+    [built] = (chroma_index.root / "builder" / "index" / "remote").glob("*/snapshot/tables.json")
+    build = built.parent.parent.name
+    health = httpx.get(replicas[0][0] + "/healthz").json()
+    assert health["build"] == build  # the folder a replica loads from the same path
+
+
 def test_replicas_give_the_same_cited_answers_under_concurrent_load(replicas):
     urls = [url for url, _ in replicas]
 
