@@ -187,11 +187,9 @@ class Bot:
         with self._embedding:
             return np.asarray(self._embedder.embed_query(text), dtype=np.float32)
 
-    def retrieve(self, question: str, history=None, k: int | None = None) -> list[Hit]:
-        """The ranked sentences for the question, best first (the order the answer reads)."""
-        live = self._current()
-        timings: dict = {}
-        _, ranked = respond(
+    def _respond(self, live, question: str, history, timings: dict):
+        """The pipeline's answer and ranking for one question on the live build."""
+        return respond(
             live,
             question,
             history,
@@ -201,6 +199,11 @@ class Bot:
             max_chars=self.settings.max_question_chars,
             timings=timings,
         )
+
+    def retrieve(self, question: str, history=None, k: int | None = None) -> list[Hit]:
+        """The ranked sentences for the question, best first (the order the answer reads)."""
+        live = self._current()
+        _, ranked = self._respond(live, question, history, {})
         if ranked is None:
             return []
         chunks = live.snapshot.chunks
@@ -214,16 +217,7 @@ class Bot:
         started = time.perf_counter()
         live = self._current()
         timings: dict = {}
-        answer, ranked = respond(
-            live,
-            question,
-            history,
-            profile=self.profile,
-            model=self._model,
-            embed=self._embed,
-            max_chars=self.settings.max_question_chars,
-            timings=timings,
-        )
+        answer, ranked = self._respond(live, question, history, timings)
         if ranked is not None and answer.kind == "answer" and self._llm_wanted():
             answer = self._with_llm(ranked.query.asked, history, live, ranked, answer, timings)
         answer.timings_ms = dict(timings, total=_since(started))

@@ -162,13 +162,7 @@ def main(argv: list[str] | None = None, bot=None) -> int:
         path = report.write(evaluation, args.report, command=command)
         print(f"report written to {path}", file=sys.stderr)
     if limits is not None:
-        out = sys.stderr if args.json else sys.stdout
-        failures = check(evaluation.overall(), limits)
-        for line in failures:
-            print(f"check failed: {line}", file=out)
-        if failures:
-            return 1
-        print(f"check passed: every metric meets {args.thresholds}", file=out)
+        return _gate(evaluation.overall(), limits, args.thresholds, args.json)
     return 0
 
 
@@ -209,13 +203,19 @@ def reading_main(args, argv) -> int:
         path = reading.write(evaluation, args.report)
         print(f"report written to {path}", file=sys.stderr)
     if limits is not None:
-        out = sys.stderr if args.json else sys.stdout
-        failures = check(evaluation.metrics(), limits)
-        for line in failures:
-            print(f"check failed: {line}", file=out)
-        if failures:
-            return 1
-        print(f"check passed: every metric meets {thresholds}", file=out)
+        return _gate(evaluation.metrics(), limits, thresholds, args.json)
+    return 0
+
+
+def _gate(metrics: dict, limits: dict, thresholds: str, as_json: bool) -> int:
+    """`--check`: print each failure (or that all passed) and give the exit code."""
+    out = sys.stderr if as_json else sys.stdout
+    failures = check(metrics, limits)
+    for line in failures:
+        print(f"check failed: {line}", file=out)
+    if failures:
+        return 1
+    print(f"check passed: every metric meets {thresholds}", file=out)
     return 0
 
 
