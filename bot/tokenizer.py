@@ -55,7 +55,12 @@ class Tokenizer:
     def _tagger(self):
         import jieba.posseg
 
-        return jieba.posseg.POSTokenizer(self._jieba)
+        # POSTokenizer(...) would read the dictionary's tags from disk again (0.9 s); jieba read
+        # them once when jieba.posseg was imported, and each tagger only adds its own words
+        tagger = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
+        tagger.tokenizer = self._jieba
+        tagger.word_tag_tab = dict(jieba.posseg.dt.word_tag_tab)
+        return tagger
 
     def known(self, word: str) -> bool:
         """True when the dictionary (jieba's or the added words) has the word."""
