@@ -113,6 +113,7 @@ class Bot:
         from bot.understand import Wording
 
         snapshot = self._store.snapshot(manifest)
+        snapshot.tokenizer.prepare()
         wording = Wording(snapshot, self.profile, speller_for(snapshot))
         dense = self._store.dense(manifest, snapshot)
         background = dense.vectors(snapshot.background) if snapshot.background else None
