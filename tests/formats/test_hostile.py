@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from index_cli import index_cli
 
 from bot.errors import DocumentError, IndexBuildError
 from bot.settings import Settings
@@ -156,21 +155,9 @@ def test_a_hostile_file_put_in_the_folder_by_hand_stops_the_build_not_the_index(
     assert IndexStore(settings).current().build == live
 
 
-def run_cli(*args: str, docs: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, JJQA_DOCS_DIR=str(docs), JJQA_DATA_DIR=str(docs.parent / "data"))
-    return subprocess.run(
-        [sys.executable, "-m", "index", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_the_cli_refuses_in_one_line_and_changes_nothing(hostile_file, article_file, docs):
     before = folder_state(docs)
-    done = run_cli(
+    done = index_cli(
         "add", "--no-build", str(article_file("html")), str(hostile_file("bomb")), docs=docs
     )
     assert done.returncode == 1

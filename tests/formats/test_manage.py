@@ -4,25 +4,12 @@ the commands as processes."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from index_cli import index_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTICE = "# 图书馆通知\n\n区图书馆每周一闭馆，其余日子九点开馆。\n"
-
-
-def index_cli(*args: str, docs: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, JJQA_DOCS_DIR=str(docs), JJQA_DATA_DIR=str(docs.parent / "data"))
-    return subprocess.run(
-        [sys.executable, "-m", "index", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def listed(docs: Path) -> dict[str, dict]:
