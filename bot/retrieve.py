@@ -4,13 +4,9 @@ tokens and from dense search over the sentence vectors, each with what both sear
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 LEXICAL_K = 30
 DENSE_K = 30
@@ -108,21 +104,3 @@ def _similarities(snapshot, order: list[int], vector, dense: Dense):
         norm = float(np.linalg.norm(rows)) or 1.0
         window[k] = float(rows @ vector) / norm
     return sims, window
-
-
-class SentenceRetriever(BaseRetriever):
-    """The bot's ranked sentences as a LangChain retriever: `invoke(question)` returns
-    Documents whose metadata carries the chunk, its score and its place in the source."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    bot: Any
-    k: int = 5
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        return [
-            Document(page_content=h.text, id=h.id, metadata=h.to_dict())
-            for h in self.bot.retrieve(query, k=self.k)
-        ]

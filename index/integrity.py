@@ -84,8 +84,30 @@ def quick_check(db: Path) -> str | None:
     return None if first == "ok" else str(first)
 
 
+# The vectors of a named collection in Chroma's own SQLite file (chromadb 1.x's schema).
+COUNT_SQL = (
+    "SELECT c.name, count(e.id) FROM collections c"
+    " LEFT JOIN segments s ON s.collection = c.id"
+    " LEFT JOIN embeddings e ON e.segment_id = s.id"
+    " WHERE c.name = ? GROUP BY c.name"
+)
+
+
 def _count(store, build: str) -> tuple[int | None, str | None]:
-    """(vectors, None), or (None, why) when Chroma cannot read the build."""
+    """(vectors, None), or (None, why) when Chroma cannot read the build. A local build is
+    counted in its SQLite file, which spares a start importing Chroma (about 1.3 s) when the
+    answers come from the snapshot's vectors; a file whose tables are not as expected (another
+    Chroma version) is counted through Chroma."""
+    if not store.remote:
+        try:
+            db = store.root / build / SQLITE_FILE
+            with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+                rows = conn.execute(COUNT_SQL, (store.collection_name(build),)).fetchall()
+            if not rows:
+                return None, f"its collection {store.collection_name(build)} is missing"
+            return int(rows[0][1]), None
+        except sqlite3.Error:
+            pass
     from chromadb.errors import NotFoundError
 
     try:

@@ -11,10 +11,13 @@ statistics, the speller's table and each document's title.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from bot.text import normalize_chars
 from bot.tokenizer import Tokenizer
@@ -44,6 +47,7 @@ YEAR = re.compile(r"(?<!\d)\d{3,4}年|(?<![\d.])(?:1[0-9]|20)\d{2}(?![\d.])")
 NUMBER = re.compile(
     r"\d+(?:\.\d+)?\s*[%％]?|[一二三四五六七八九十百千万亿两]+(?=[个件家次倍人岁年名座条种项])"
 )
+VECTORS = "vectors.npy"
 SPELLER_SIZES = (2, 3, 4)
 BACKGROUND = 256
 
@@ -66,6 +70,9 @@ class Snapshot:
     profile_hash: str = ""
     extra: dict = field(default_factory=dict)
     background: list[int] = field(default_factory=list)
+    # one L2-normalised vector per chunk, in chunk order, memory-mapped from vectors.npy; None
+    # for builds written before it was stored (their vectors are read from Chroma)
+    vectors: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.by_id = {c.id: i for i, c in enumerate(self.chunks)}
@@ -119,9 +126,19 @@ class Snapshot:
             "extra": self.extra,
             "background": self.background,
         }
+        if self.vectors is not None:
+            np.save(folder / VECTORS, np.asarray(self.vectors, dtype=np.float32))
         (folder / "tables.json").write_text(
             json.dumps(tables, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
         )
+
+    def with_vectors(self, by_id: dict[str, list[float]]) -> Snapshot:
+        """This snapshot holding each chunk's vector from by_id (chunk id -> vector); unchanged
+        when any chunk lacks one."""
+        if not self.chunks or any(c.id not in by_id for c in self.chunks):
+            return self
+        self.vectors = np.asarray([by_id[c.id] for c in self.chunks], dtype=np.float32)
+        return self
 
     @classmethod
     def load(cls, folder: Path) -> Snapshot:
@@ -136,6 +153,12 @@ class Snapshot:
                 chunks.append(Chunk.from_metadata(text, meta))
                 norm.append(n)
                 typed.append([tuple(x) for x in t])
+        vectors = None
+        if os.path.exists(folder / VECTORS):
+            # memory-mapped: pages are read as questions touch them, and shared between workers
+            vectors = np.load(folder / VECTORS, mmap_mode="r")
+            if vectors.ndim != 2 or len(vectors) != len(chunks):
+                raise ValueError(f"{VECTORS} has {len(vectors)} rows for {len(chunks)} chunks")
         return cls(
             chunks=chunks,
             norm=norm,
@@ -151,6 +174,7 @@ class Snapshot:
             profile_hash=tables.get("profile_hash", ""),
             extra=tables.get("extra", {}),
             background=tables.get("background", []),
+            vectors=vectors,
         )
 
 

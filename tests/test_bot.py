@@ -2,10 +2,13 @@
 traditional characters and bad input."""
 
 import re
+import subprocess
+import sys
 
 import pytest
 
 from bot.cite import quote_matches
+from tests.conftest import ROOT
 
 ANSWERS = {
     "2021年固定资产投资计划增长多少？": "7.5%",
@@ -85,6 +88,32 @@ def test_retrieval_bridges_traditional_characters_and_paraphrase(shared_bot):
     bonded = shared_bot.retrieve("综合保税区", k=3)
     assert any("综保区" in h.text for h in bonded)
     assert all(h.score > 0 for h in bonded)
+
+
+def test_the_langchain_retriever_returns_the_bots_sentences_with_their_place(shared_bot):
+    from bot.retriever import SentenceRetriever
+
+    docs = SentenceRetriever(bot=shared_bot, k=3).invoke("森林覆盖率")
+    hits = shared_bot.retrieve("森林覆盖率", k=3)
+    assert [d.page_content for d in docs] == [h.text for h in hits]
+    assert all(d.metadata["source"] == h.source for d, h in zip(docs, hits))
+
+
+def test_answering_imports_neither_chroma_nor_langchains_runnables_for_a_local_build(
+    shared_data_dir,
+):
+    """Together they cost about two seconds at start; a local build answers from its snapshot
+    (the embedder is a LangChain Embeddings, which is light)."""
+    code = (
+        "import sys; from bot.chain import Bot; from bot.settings import Settings;"
+        f"b = Bot(Settings(data_dir={str(shared_data_dir)!r})); b.ask('森林覆盖率是多少？');"
+        "print(sorted(m for m in ('chromadb', 'langchain_core.runnables.base') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t ", "？？？！！！", "😀😀👍", None])

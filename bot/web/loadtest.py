@@ -146,8 +146,15 @@ def report(result: dict) -> str:
     return "\n".join(lines)
 
 
-def questions() -> list[str]:
-    """The profile's example questions (docs/profile.toml) and one off-topic question."""
+def questions(path: str | None = None) -> list[str]:
+    """The questions of a JSON-lines file (a "question" on each line, as eval/qa.jsonl has), or
+    else the profile's example questions (docs/profile.toml) and one off-topic question."""
+    if path:
+        with open(path, encoding="utf-8") as lines:
+            asked = [json.loads(line)["question"] for line in lines if line.strip()]
+        if not asked:
+            raise ValueError(f"{path}: no questions")
+        return asked
     from bot.settings import Settings
 
     return [*Settings.from_env().profile().examples, OFF_TOPIC]
@@ -181,6 +188,12 @@ def main(argv: list[str] | None = None) -> int:
         help="server process to report peak memory (VmHWM) for; repeat for each replica",
     )
     parser.add_argument("--token", default=os.environ.get("JJQA_API_TOKEN"), help="bearer token")
+    parser.add_argument(
+        "--questions",
+        metavar="FILE",
+        help='JSON lines with a "question" each, asked in turn (default: the profile\'s examples,'
+        " which repeat, so the server's query cache answers most of them)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= MAX_CLIENTS:
@@ -191,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--max-requests must be at least 1")
     try:
         urls = [loopback_only(u) for u in args.url or ["http://127.0.0.1:8000"]]
-    except ValueError as e:
-        parser.error(str(e))
+        asked = questions(args.questions)
+    except (OSError, ValueError, KeyError) as e:
+        parser.error(f"{e}")
     result = asyncio.run(
         run(
             urls,
@@ -201,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             args.max_requests,
             args.timeout,
             args.token,
-            questions(),
+            asked,
         )
     )
     try:
