@@ -23,6 +23,7 @@ from index.documents import describe, load_all
 from index.embed import Embedder, get_embedder
 from index.load import find_documents
 from index.progress import CountingEmbedder
+from index.snapshot import VECTORS
 from index.snapshot import VERSION as SNAPSHOT_VERSION
 from index.snapshot import build_snapshot
 from index.store import IndexStore, Manifest, new_build_id
@@ -108,6 +109,7 @@ def build_index(
             and store.usable(old, embedder.name)
             and not store.problems(old)
             and has_texts(build_folder(store, old.build))
+            and (store.remote or (store.snapshot_folder(old.build) / VECTORS).is_file())
         ):
             if watch is not None:
                 watch.finished(old.build, len(docs))
