@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from bot.errors import IndexBuildError
 from bot.settings import Settings
 from bot.text import normalize_chars
@@ -23,9 +25,8 @@ from index.documents import describe, load_all
 from index.embed import Embedder, get_embedder
 from index.load import find_documents
 from index.progress import CountingEmbedder
-from index.snapshot import VECTORS
+from index.snapshot import VECTORS, build_snapshot
 from index.snapshot import VERSION as SNAPSHOT_VERSION
-from index.snapshot import build_snapshot
 from index.store import IndexStore, Manifest, new_build_id
 from index.texts import build_folder, has_texts, write_texts
 
@@ -191,7 +192,7 @@ def _copy(source_col, target, source: str, vectors: dict) -> int:
     """Copy one unchanged document's records, vectors included, into the new build (and its
     vectors into `vectors`, by chunk id)."""
     got = source_col.get(where={"source": source}, include=["embeddings", "documents", "metadatas"])
-    vectors.update(zip(got["ids"], got["embeddings"]))
+    vectors.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
     if got["ids"]:
         target.add(
             ids=got["ids"],
@@ -222,7 +223,8 @@ def _embed_into(
             documents=[c.text for c, _ in batch],
             metadatas=metas,
         )
-        out.update((c.id, v) for (c, _), v in zip(batch, vectors))
+        # kept as float32 rows (1.5 KB a chunk), not the lists of Python floats Chroma takes
+        out.update(zip([c.id for c, _ in batch], np.asarray(vectors, dtype=np.float32)))
         bar.update(len(batch))
         bar.set_postfix_str(documents.after(i + len(batch), bar.format_dict["elapsed"]), False)
     bar.close()
