@@ -14,8 +14,9 @@ SIZES = (4, 3, 2)
 
 
 class Speller:
-    """Corrects text towards the documents' words: `sounds` maps pinyin to words, `corpus` is
-    the documents' normalised text, `known` says whether a dictionary knows a word."""
+    """Corrects text towards the documents' words: `sounds` maps pinyin to words, `corpus`
+    answers `piece in corpus` for the documents' normalised text (the text itself, or the
+    snapshot's n-gram index), `known` says whether a dictionary knows a word."""
 
     def __init__(self, sounds: dict[str, list[str]], corpus: str, latin: set[str], known):
         self._sounds = sounds
@@ -75,4 +76,4 @@ class Speller:
 def speller_for(snapshot) -> Speller:
     """The speller of one build: its words by sound, its text, and its Latin words."""
     latin = {t for t in snapshot.sentences.vocab if t.isascii() and t.isalpha() and len(t) > 2}
-    return Speller(snapshot.sounds, snapshot.corpus, latin, snapshot.tokenizer.known)
+    return Speller(snapshot.sounds, snapshot.grams, latin, snapshot.tokenizer.known)

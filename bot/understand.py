@@ -145,7 +145,7 @@ class Wording:
                 word = self.glossary.get(word, word)
                 if word in stopwords():
                     continue
-            elif len(word) == 1 and not word.isdigit() and word in self.snapshot.corpus:
+            elif len(word) == 1 and not word.isdigit() and word in self.snapshot.grams:
                 continue  # a lone common character says little; one the documents lack does
             if word not in out:
                 out.append(word)
@@ -260,8 +260,8 @@ def _numeric(term: str) -> bool:
 
 def _occurs(term: str, snapshot) -> bool:
     """A term occurs when it, or every one of its parts of two or more characters, does."""
-    if term in snapshot.corpus:
+    if term in snapshot.grams:
         return True
     parts = [p for p in snapshot.tokenizer.search_tokens(term, normalized=True) if len(p) >= 2]
     parts = [p for p in parts if p != term]
-    return bool(parts) and all(p in snapshot.corpus for p in parts)
+    return bool(parts) and all(p in snapshot.grams for p in parts)

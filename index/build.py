@@ -25,7 +25,7 @@ from index.documents import describe, load_all
 from index.embed import Embedder, get_embedder
 from index.load import find_documents
 from index.progress import CountingEmbedder
-from index.snapshot import VECTORS, build_snapshot
+from index.snapshot import GRAMS, VECTORS, build_snapshot
 from index.snapshot import VERSION as SNAPSHOT_VERSION
 from index.store import IndexStore, Manifest, new_build_id
 from index.texts import build_folder, has_texts, write_texts
@@ -110,7 +110,7 @@ def build_index(
             and store.usable(old, embedder.name)
             and not store.problems(old)
             and has_texts(build_folder(store, old.build))
-            and (store.remote or (store.snapshot_folder(old.build) / VECTORS).is_file())
+            and _has_tables(store, old.build)
         ):
             if watch is not None:
                 watch.finished(old.build, len(docs))
@@ -147,6 +147,13 @@ def build_index(
             watch.finished(build, len(docs))
         log.info(report.summary())
         return report
+
+
+def _has_tables(store: IndexStore, build: str) -> bool:
+    """Whether a build has the tables that later versions add to the snapshot (vectors, the
+    n-gram trie); a plain build adds them to one that lacks them, reusing its vectors."""
+    folder = store.snapshot_folder(build)
+    return store.remote or all((folder / name).is_file() for name in (VECTORS, GRAMS))
 
 
 def _whole_build(store: IndexStore, current: Manifest | None) -> Manifest | None:

@@ -15,6 +15,7 @@ import os
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from bot.text import normalize_chars
 from bot.tokenizer import Tokenizer
 from index.bm25 import Postings, idf_of
 from index.chunk import Chunk
+from index.grams import Grams
 from index.lexicon import mine
 
 VERSION = 1
@@ -48,6 +50,7 @@ NUMBER = re.compile(
     r"\d+(?:\.\d+)?\s*[%％]?|[一二三四五六七八九十百千万亿两]+(?=[个件家次倍人岁年名座条种项])"
 )
 VECTORS = "vectors.npy"
+GRAMS = "grams.marisa"
 SPELLER_SIZES = (2, 3, 4)
 BACKGROUND = 256
 
@@ -73,6 +76,7 @@ class Snapshot:
     # one L2-normalised vector per chunk, in chunk order, memory-mapped from vectors.npy; None
     # for builds written before it was stored (their vectors are read from Chroma)
     vectors: np.ndarray | None = None
+    grams_file: Path | None = None  # the stored trie behind `grams`, when loaded from disk
 
     def __post_init__(self) -> None:
         self.by_id = {c.id: i for i, c in enumerate(self.chunks)}
@@ -87,6 +91,16 @@ class Snapshot:
         for i, c in enumerate(self.chunks):
             self.by_kind[c.kind].append(i)
             self.members[self.para_of[i]].append(i)
+
+    @cached_property
+    def grams(self) -> Grams:
+        """`piece in snapshot.grams`: does the piece occur in the documents' normalised text."""
+        if self.grams_file is not None and self.grams_file.is_file():
+            try:
+                return Grams.load(self.grams_file, self.corpus)
+            except Exception:  # a damaged file costs a rebuild of the trie, not the answer
+                pass
+        return Grams.build(self.norm, self.corpus)
 
     def head(self, i: int) -> str:
         """The normalised title and section heading over chunk i: context for what it omits."""
@@ -128,6 +142,7 @@ class Snapshot:
         }
         if self.vectors is not None:
             np.save(folder / VECTORS, np.asarray(self.vectors, dtype=np.float32))
+        self.grams.save(folder / GRAMS)
         (folder / "tables.json").write_text(
             json.dumps(tables, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
         )
@@ -175,6 +190,7 @@ class Snapshot:
             extra=tables.get("extra", {}),
             background=tables.get("background", []),
             vectors=vectors,
+            grams_file=folder / GRAMS,
         )
 
 

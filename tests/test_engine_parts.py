@@ -105,6 +105,8 @@ def test_the_snapshot_survives_a_save_and_load(snapshot, tmp_path):
     assert again.norm == snapshot.norm and again.words == snapshot.words
     tokens = snapshot.tokenizer.search_tokens("森林覆盖率")
     assert np.allclose(again.sentences.scores(tokens), snapshot.sentences.scores(tokens))
+    assert again.grams_file.is_file()  # the n-gram trie is stored, and mapped back
+    assert "森林覆盖率" in again.grams and "森林覆盖量" not in again.grams
 
 
 def test_bm25_prefers_the_document_with_the_rare_term():
@@ -223,3 +225,20 @@ def test_the_shipped_profiles_synonyms_leave_longer_words_alone(snapshot):
     for word in ("营造林", "增加值", "注册资本"):
         assert word in w.of(f"五年{word}多少？"), word
     assert "营营造林" not in w.of("江津五年营造林多少亩？")
+
+
+def test_the_ngram_index_answers_substring_questions_exactly_as_the_text_does():
+    import random
+
+    from index.grams import Grams
+
+    sentences = ["江津区位于重庆西南部。", "森林覆盖率提高到51.8%", "短句", "一"]
+    corpus = "\n".join(sentences)
+    grams = Grams.build(sentences, corpus)
+    rng = random.Random(7)
+    alphabet = sorted(set(corpus) - {"\n"}) + ["城", "x"]
+    pieces = [s[i : i + n] for s in sentences for n in range(1, 8) for i in range(len(s))]
+    pieces += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 7))) for _ in range(3000)]
+    pieces += ["", "短句\n一", "南部。\n森林", "部。森"]
+    assert [p in grams for p in pieces] == [p in corpus for p in pieces]
+    assert sum(p in corpus for p in pieces) > 100 and sum(p not in corpus for p in pieces) > 100
