@@ -5,6 +5,7 @@ speller table), and never in words the documents already contain."""
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 
 from pypinyin import lazy_pinyin
 
@@ -18,7 +19,9 @@ class Speller:
     answers `piece in corpus` for the documents' normalised text (the text itself, or the
     snapshot's n-gram index), `known` says whether a dictionary knows a word."""
 
-    def __init__(self, sounds: dict[str, list[str]], corpus: str, latin: set[str], known):
+    def __init__(
+        self, sounds: dict[str, list[str]], corpus: Container[str], latin: set[str], known
+    ):
         self._sounds = sounds
         self._corpus = corpus
         self._latin = latin

@@ -76,12 +76,17 @@ def _local_problems(store, build: str) -> list[str]:
 def quick_check(db: Path) -> str | None:
     """None when SQLite's `PRAGMA quick_check` passes; otherwise its first complaint."""
     try:
-        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
-            rows = conn.execute("PRAGMA quick_check").fetchall()
+        rows = _read(db, "PRAGMA quick_check")
     except sqlite3.Error as e:
         return str(e)
     first = rows[0][0] if rows else "no answer"
     return None if first == "ok" else str(first)
+
+
+def _read(db: Path, sql: str, *args) -> list:
+    """The rows of one query on an SQLite file opened read-only (sqlite3.Error when it fails)."""
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        return conn.execute(sql, args).fetchall()
 
 
 # The vectors of a named collection in Chroma's own SQLite file (chromadb 1.x's schema).
@@ -100,9 +105,7 @@ def _count(store, build: str) -> tuple[int | None, str | None]:
     Chroma version) is counted through Chroma."""
     if not store.remote:
         try:
-            db = store.root / build / SQLITE_FILE
-            with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
-                rows = conn.execute(COUNT_SQL, (store.collection_name(build),)).fetchall()
+            rows = _read(store.root / build / SQLITE_FILE, COUNT_SQL, store.collection_name(build))
             if not rows:
                 return None, f"its collection {store.collection_name(build)} is missing"
             return int(rows[0][1]), None

@@ -11,7 +11,6 @@ statistics, the speller's table and each document's title.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -147,7 +146,7 @@ class Snapshot:
             json.dumps(tables, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
         )
 
-    def with_vectors(self, by_id: dict[str, list[float]]) -> Snapshot:
+    def with_vectors(self, by_id: dict[str, np.ndarray]) -> Snapshot:
         """This snapshot holding each chunk's vector from by_id (chunk id -> vector); unchanged
         when any chunk lacks one."""
         if not self.chunks or any(c.id not in by_id for c in self.chunks):
@@ -169,11 +168,11 @@ class Snapshot:
                 norm.append(n)
                 typed.append([tuple(x) for x in t])
         vectors = None
-        if os.path.exists(folder / VECTORS):
+        if (folder / VECTORS).is_file():
             # memory-mapped: pages are read as questions touch them, and shared between workers
             vectors = np.load(folder / VECTORS, mmap_mode="r")
-            if vectors.ndim != 2 or len(vectors) != len(chunks):
-                raise ValueError(f"{VECTORS} has {len(vectors)} rows for {len(chunks)} chunks")
+            if vectors.shape[:1] != (len(chunks),) or vectors.ndim != 2:
+                raise ValueError(f"{VECTORS} has shape {vectors.shape} for {len(chunks)} chunks")
         return cls(
             chunks=chunks,
             norm=norm,
