@@ -61,6 +61,7 @@ class Bot:
         return self
 
     def _load(self, progress: bool) -> Live:
+        from bot import blas
         from bot.rank import default_model
         from index.build import build_index
         from index.embed import get_embedder
@@ -72,6 +73,7 @@ class Bot:
             self._model = default_model()
         if self._embedder is None:
             self._embedder = get_embedder(self.settings)
+        blas.one_thread()
         fitted = self._model.info.get("embed_model")
         if fitted and fitted != self._embedder.name:
             log.warning(

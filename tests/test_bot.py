@@ -1,6 +1,7 @@
 """The answering chain on the real article: facts first, exact citations, refusals, follow-ups,
 traditional characters and bad input."""
 
+import os
 import re
 import subprocess
 import sys
@@ -114,6 +115,25 @@ def test_answering_imports_neither_chroma_nor_langchains_runnables_for_a_local_b
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_loaded_bot_keeps_blas_to_one_thread(shared_data_dir):
+    """The embedding engine runs a thread per core; BLAS threads beside it slowed answers."""
+    code = (
+        "from threadpoolctl import threadpool_info; from bot.chain import Bot;"
+        f"from bot.settings import Settings; Bot(Settings(data_dir={str(shared_data_dir)!r})).warm();"
+        "print(sorted({p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "2"},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[1]"
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t ", "？？？！！！", "😀😀👍", None])
