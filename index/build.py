@@ -25,8 +25,9 @@ from index.documents import describe, load_all
 from index.embed import Embedder, get_embedder
 from index.load import find_documents
 from index.progress import CountingEmbedder
-from index.snapshot import GRAMS, VECTORS, build_snapshot
+from index.snapshot import GRAMS, VECTORS, save_vectors
 from index.snapshot import VERSION as SNAPSHOT_VERSION
+from index.snapshot_job import SnapshotJob
 from index.store import IndexStore, Manifest, new_build_id
 from index.texts import build_folder, has_texts, write_texts
 
@@ -120,24 +121,26 @@ def build_index(
         )
 
         build = new_build_id()
+        chunks = [c for doc in docs for c in chunk_document(doc)]
+        titles = {d.source: d.title or Path(d.source).stem for d in docs}
+        # with a Chroma server this copy, under the data directory, is what replicas are given
+        # so that they load it instead of deriving it from the server's collection
+        folder = store.snapshot_folder(build)
+        job = SnapshotJob(folder, chunks, titles, profile.words(), profile.wording_hash())
         try:
             manifest, embedded, reused, vectors = _fill(
                 store, build, docs, reusable, embedder, progress
             )
             describe(settings, manifest, docs, old)
-            chunks = [c for doc in docs for c in chunk_document(doc)]
-            titles = {d.source: d.title or Path(d.source).stem for d in docs}
-            snapshot = build_snapshot(chunks, titles, profile.words(), profile.wording_hash())
-            snapshot.with_vectors(vectors)
-            # with a Chroma server this copy, under the data directory, is what replicas are
-            # given so that they load it instead of deriving it from the server's collection
-            snapshot.save(store.snapshot_folder(build))
+            job.wait()
+            save_vectors(folder, chunks, vectors)
             write_texts(build_folder(store, build), docs)
             manifest.snapshot = SNAPSHOT_VERSION
             manifest.profile_hash = profile.wording_hash()
             manifest.build_seconds = round(time.perf_counter() - started, 2)
             store.publish(manifest)
         except BaseException:
+            job.stop()
             store.discard(build)
             raise
         store.prune(keep={build} | ({previous.build} if previous else set()))

@@ -149,9 +149,9 @@ class Snapshot:
     def with_vectors(self, by_id: dict[str, np.ndarray]) -> Snapshot:
         """This snapshot holding each chunk's vector from by_id (chunk id -> vector); unchanged
         when any chunk lacks one."""
-        if not self.chunks or any(c.id not in by_id for c in self.chunks):
-            return self
-        self.vectors = np.asarray([by_id[c.id] for c in self.chunks], dtype=np.float32)
+        rows = vector_rows(self.chunks, by_id)
+        if rows is not None:
+            self.vectors = rows
         return self
 
     @classmethod
@@ -191,6 +191,20 @@ class Snapshot:
             vectors=vectors,
             grams_file=folder / GRAMS,
         )
+
+
+def vector_rows(chunks: list[Chunk], by_id: dict[str, np.ndarray]) -> np.ndarray | None:
+    """One float32 row per chunk, in chunk order, from by_id; None when any chunk lacks one."""
+    if not chunks or any(c.id not in by_id for c in chunks):
+        return None
+    return np.asarray([by_id[c.id] for c in chunks], dtype=np.float32)
+
+
+def save_vectors(folder: Path, chunks: list[Chunk], by_id: dict[str, np.ndarray]) -> None:
+    """Add the chunks' vectors to a snapshot saved without them (see index.snapshot_job)."""
+    rows = vector_rows(chunks, by_id)
+    if rows is not None:
+        np.save(folder / VECTORS, rows)
 
 
 def build_snapshot(

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from bot.errors import IndexBuildError
 from bot.frontdoor import classify
 from bot.profile import Profile
 from bot.understand import Wording, understand
@@ -17,7 +18,8 @@ from eval.squad import SquadError, load_units, sample
 from index.bm25 import Postings
 from index.chunk import chunk_document
 from index.load import load_document
-from index.snapshot import Snapshot, build_snapshot
+from index.snapshot import Snapshot, build_snapshot, save_vectors
+from index.snapshot_job import SnapshotJob
 
 DOC = """# 青川县概况
 
@@ -107,6 +109,26 @@ def test_the_snapshot_survives_a_save_and_load(snapshot, tmp_path):
     assert np.allclose(again.sentences.scores(tokens), snapshot.sentences.scores(tokens))
     assert again.grams_file.is_file()  # the n-gram trie is stored, and mapped back
     assert "森林覆盖率" in again.grams and "森林覆盖量" not in again.grams
+
+
+def test_the_snapshot_job_writes_what_the_build_would_derive_itself(snapshot, tmp_path):
+    job = SnapshotJob(tmp_path / "snap", snapshot.chunks, snapshot.titles, [], "")
+    job.wait()
+    again = Snapshot.load(tmp_path / "snap")
+    assert again.norm == snapshot.norm and again.typed == snapshot.typed
+    assert again.words == snapshot.words and again.sounds == snapshot.sounds
+    assert again.vectors is None  # the build adds them once they are embedded
+    by_id = {c.id: np.full(4, k, np.float32) for k, c in enumerate(snapshot.chunks)}
+    save_vectors(tmp_path / "snap", snapshot.chunks, by_id)
+    stored = Snapshot.load(tmp_path / "snap").vectors
+    assert stored[:, 0].tolist() == list(range(len(snapshot.chunks)))
+
+
+def test_a_failed_snapshot_job_says_why_in_one_line(snapshot, tmp_path):
+    (tmp_path / "taken").write_text("a file where the folder should go", encoding="utf-8")
+    job = SnapshotJob(tmp_path / "taken" / "snap", snapshot.chunks, snapshot.titles, [], "")
+    with pytest.raises(IndexBuildError, match=r"^could not derive the corpus snapshot: \w+Error"):
+        job.wait()
 
 
 def test_bm25_prefers_the_document_with_the_rare_term():
