@@ -46,7 +46,7 @@ class Grams:
         if "\n" in text:
             return text in self._corpus
         if len(text) < WIDTH:
-            return self._trie.has_keys_with_prefix(text)
+            return next(self._trie.iterkeys(text), None) is not None  # a key starts with it
         windows = (text[i : i + WIDTH] for i in range(len(text) - WIDTH + 1))
         if not all(w in self._trie for w in windows):
             return False
