@@ -254,6 +254,25 @@ def convert_once(models: Path) -> float:
     return time.perf_counter() - started
 
 
+def yardstick(models: Path, units) -> float:
+    """Sentences embedded per second (the first 512 of the set's passages, best of two runs):
+    how fast this machine is at the time, so that runs taken on other days compare. A shared
+    machine's speed varies by a third or more from hour to hour."""
+    from bot.settings import Settings
+    from index.chunk import split_sentences
+    from index.embed import get_embedder
+
+    texts = [p[s:e] for u in units for p in u.paragraphs for s, e in split_sentences(p)][:512]
+    with tempfile.TemporaryDirectory(prefix="jjqa-bench-") as tmp:
+        embedder = get_embedder(Settings(data_dir=Path(tmp), model_cache=models))
+        best = float("inf")
+        for _ in range(2):
+            started = time.perf_counter()
+            embedder.embed_documents(texts)
+            best = min(best, time.perf_counter() - started)
+    return len(texts) / best
+
+
 def table(results: list[SizeResult], clients: list[int]) -> str:
     """The results as a Markdown table, one row per corpus size."""
     http_head = " / ".join(str(c) for c in clients)
@@ -333,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="jjqa-scale-") as tmp:
         models = Path(tmp) / "models"
         say(f"embedding model ready in {convert_once(models):.1f} s (converted once, not timed)")
+        speed = yardstick(models, units)
+        say(f"yardstick: {speed:.0f} sentences embedded a second")
         for n in args.corpus:
             try:
                 results.append(measure(n, units, Path(tmp) / str(n), models, args))
@@ -341,9 +362,13 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             say(table(results[-1:], args.clients).splitlines()[-1])
     if args.json:
-        print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=1))
+        rows = [dict(r.to_dict(), yardstick_sentences_per_s=round(speed)) for r in results]
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
-        print(f"{Path(args.set).name}, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores")
+        print(
+            f"{Path(args.set).name}, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
+            f"yardstick {speed:.0f} sentences embedded a second"
+        )
         print(table(results, args.clients))
     return 0
 

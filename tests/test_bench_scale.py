@@ -34,6 +34,8 @@ def test_a_tiny_corpus_gets_build_latency_http_memory_and_quality_figures():
     http = row["http"]["1"]
     assert http["errors"] == 0 and http["requests_per_s"] > 0
     assert row["serve_rss_mib"] > 50
+    assert row["yardstick_sentences_per_s"] > 0  # how fast the machine was, for later runs
+    assert "yardstick:" in done.stderr
 
 
 def test_sizes_beyond_the_set_and_unbounded_runs_are_refused():
