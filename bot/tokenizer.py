@@ -7,11 +7,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from functools import cached_property
+from pathlib import Path
 
+from bot import wordtables
 from bot.text import has_words, normalize_chars
 
 _BASE_LOCK = threading.Lock()
 _BASE = None
+_TAGS_LOCK = threading.Lock()
+_TAGS = None
 
 
 def _base():
@@ -30,37 +34,65 @@ def _base():
         return _BASE
 
 
-class Tokenizer:
-    """Segments normalised text; `words` are added to jieba's dictionary for this instance."""
+def _base_tags() -> dict[str, str]:
+    """jieba's part-of-speech tags of its dictionary's words, read once per process."""
+    global _TAGS
+    with _TAGS_LOCK:
+        if _TAGS is None:
+            posseg = wordtables.posseg()
+            reader = posseg.POSTokenizer.__new__(posseg.POSTokenizer)
+            reader.load_word_tag(_base().get_dict_file())
+            _TAGS = reader.word_tag_tab
+        return _TAGS
 
-    def __init__(self, words: Iterable[str] = ()):
+
+class Tokenizer:
+    """Segments normalised text; `words` are added to jieba's dictionary for this instance.
+
+    `tables`: a folder where a build saved this tokenizer's dictionary (`save_tables`); it is
+    memory-mapped instead of loading jieba's dictionary and adding the words again."""
+
+    def __init__(self, words: Iterable[str] = (), tables: Path | None = None):
         self._words = sorted({normalize_chars(w) for w in words if w and has_words(w)})
+        self._tables = tables
         self._ready = threading.Lock()
+
+    @cached_property
+    def _stored(self):
+        return wordtables.load(self._tables) if self._tables is not None else None
 
     @cached_property
     def _jieba(self):
         import jieba
 
-        base = _base()
+        stored = self._stored
+        base = _base() if stored is None else None
         with self._ready:
             tokenizer = jieba.Tokenizer()
+            tokenizer.initialized = True
+            if stored is not None:
+                tokenizer.FREQ, tokenizer.total, _ = stored
+                return tokenizer
             tokenizer.FREQ = dict(base.FREQ)
             tokenizer.total = base.total
-            tokenizer.initialized = True
             for word in self._words:
                 tokenizer.add_word(word)
             return tokenizer
 
     @cached_property
     def _tagger(self):
-        import jieba.posseg
-
-        # POSTokenizer(...) would read the dictionary's tags from disk again (0.9 s); jieba read
-        # them once when jieba.posseg was imported, and each tagger only adds its own words
-        tagger = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
+        posseg = wordtables.posseg()
+        # POSTokenizer(...) would read the dictionary's tags from disk again; the words added to
+        # this tokenizer have no tag of their own (the HMM tags them), as in jieba
+        tagger = posseg.POSTokenizer.__new__(posseg.POSTokenizer)
         tagger.tokenizer = self._jieba
-        tagger.word_tag_tab = dict(jieba.posseg.dt.word_tag_tab)
+        stored = self._stored
+        tagger.word_tag_tab = stored[2] if stored is not None else dict(_base_tags())
         return tagger
+
+    def save_tables(self, folder: Path) -> None:
+        """Write this tokenizer's dictionary into folder, for `Tokenizer(words, tables=folder)`."""
+        wordtables.save(folder, self._jieba.FREQ, self._jieba.total, self._tagger.word_tag_tab)
 
     def prepare(self) -> None:
         """Load jieba's dictionary and the tagger now (about 1.5 s), not on the first question."""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot import wordtables
 from bot.errors import IndexBuildError
 from bot.settings import Settings
 from bot.text import normalize_chars
@@ -154,9 +155,11 @@ def build_index(
 
 def _has_tables(store: IndexStore, build: str) -> bool:
     """Whether a build has the tables that later versions add to the snapshot (vectors, the
-    n-gram trie); a plain build adds them to one that lacks them, reusing its vectors."""
+    n-gram trie, the tokenizer's tables); a plain build adds them to one that lacks them,
+    reusing its vectors."""
     folder = store.snapshot_folder(build)
-    return store.remote or all((folder / name).is_file() for name in (VECTORS, GRAMS))
+    names = (VECTORS, GRAMS, wordtables.FREQ, wordtables.TAGS, wordtables.TOTAL)
+    return store.remote or all((folder / name).is_file() for name in names)
 
 
 def _whole_build(store: IndexStore, current: Manifest | None) -> Manifest | None:

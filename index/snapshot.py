@@ -76,11 +76,12 @@ class Snapshot:
     # for builds written before it was stored (their vectors are read from Chroma)
     vectors: np.ndarray | None = None
     grams_file: Path | None = None  # the stored trie behind `grams`, when loaded from disk
+    folder: Path | None = None  # where it was loaded from (its tokenizer's tables are there)
 
     def __post_init__(self) -> None:
         self.by_id = {c.id: i for i, c in enumerate(self.chunks)}
         self.corpus = "\n".join(self.norm)
-        self.tokenizer = Tokenizer(self.words)
+        self.tokenizer = Tokenizer(self.words, tables=self.folder)
         titles = {s: normalize_chars(t or "") for s, t in self.titles.items()}
         self.heads = [
             titles.get(c.source, "") + normalize_chars(c.section or "") for c in self.chunks
@@ -142,6 +143,7 @@ class Snapshot:
         if self.vectors is not None:
             np.save(folder / VECTORS, np.asarray(self.vectors, dtype=np.float32))
         self.grams.save(folder / GRAMS)
+        self.tokenizer.save_tables(folder)
         (folder / "tables.json").write_text(
             json.dumps(tables, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
         )
@@ -190,6 +192,7 @@ class Snapshot:
             background=tables.get("background", []),
             vectors=vectors,
             grams_file=folder / GRAMS,
+            folder=folder,
         )
 
 

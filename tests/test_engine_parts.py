@@ -4,6 +4,8 @@ BM25 postings, the verdict's hard checks, the exported refusal trees and the SQu
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ from index.chunk import chunk_document
 from index.load import load_document
 from index.snapshot import Snapshot, build_snapshot, save_vectors
 from index.snapshot_job import SnapshotJob
+from tests.conftest import ROOT
 
 DOC = """# 青川县概况
 
@@ -109,6 +112,22 @@ def test_the_snapshot_survives_a_save_and_load(snapshot, tmp_path):
     assert np.allclose(again.sentences.scores(tokens), snapshot.sentences.scores(tokens))
     assert again.grams_file.is_file()  # the n-gram trie is stored, and mapped back
     assert "森林覆盖率" in again.grams and "森林覆盖量" not in again.grams
+
+
+def test_a_loaded_snapshot_segments_and_tags_from_its_own_tables(snapshot, tmp_path):
+    snapshot.save(tmp_path / "snap")
+    again = Snapshot.load(tmp_path / "snap")
+    for text in snapshot.norm + ["青川县的森林覆盖率是多少？", "兰渝铁路从哪里经过？"]:
+        assert again.tokenizer.search_tokens(text) == snapshot.tokenizer.search_tokens(text)
+        assert again.tokenizer.tagged(text) == snapshot.tokenizer.tagged(text)
+    code = (
+        "import sys; from pathlib import Path; import bot.tokenizer as t;"
+        "from index.snapshot import Snapshot;"
+        f"s = Snapshot.load(Path({str(tmp_path / 'snap')!r})); s.tokenizer.tagged('青川县在哪里？');"
+        "print(t._BASE is None and t._TAGS is None)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip() == "True", out.stderr[-2000:]  # jieba's own tables never loaded
 
 
 def test_the_snapshot_job_writes_what_the_build_would_derive_itself(snapshot, tmp_path):
