@@ -102,10 +102,11 @@ def posseg():
 
     with _IMPORT_LOCK:
         if "jieba.posseg" not in sys.modules:
-            original = jieba.Tokenizer.get_dict_file
-            jieba.Tokenizer.get_dict_file = lambda self: io.BytesIO(b"")
+            # only jieba's global tokenizer is given an empty dictionary file, and only while
+            # jieba.posseg builds its tagger over it; every other tokenizer reads the real one
+            jieba.dt.get_dict_file = lambda: io.BytesIO(b"")
             try:
                 import jieba.posseg  # noqa: F401
             finally:
-                jieba.Tokenizer.get_dict_file = original
+                del jieba.dt.get_dict_file
     return sys.modules["jieba.posseg"]

@@ -2,9 +2,10 @@
 
 Deriving the snapshot (loading jieba's dictionary and tagger, tagging every sentence, the
 speller's pinyin table) is Python work that holds the GIL, and it does not need the vectors.
-Run beside the embedding and the Chroma writes, on two cores, the article's build went from
-3.5-3.6 s to 2.8-2.9 s (4.4-4.7 s to 3.4-3.7 s for the whole command) and 256 CMRC 2018
-passages from 45-51 s to 41 s.
+Run beside the embedding and the Chroma writes, on two cores, the article's build took 3.8-4.5 s
+where it had taken 5.0-5.3 s (the same hour, both versions in turn). At 256 CMRC 2018 passages
+embedding keeps both cores busy and the build takes as long as before, but no process holds
+both the model and the snapshot: the largest one peaks at 359 MB instead of 602 MB.
 
 The child is a plain `python -m index.snapshot_job`: it is sent its input as a pickle on stdin,
 writes the snapshot (without vectors) into the folder it is given, and exits 0; on failure it
