@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import marisa_trie
@@ -24,29 +26,46 @@ _IMPORT_LOCK = threading.Lock()
 
 
 class Counts(Mapping):
-    """word -> frequency, read from a trie (what jieba keeps in Tokenizer.FREQ)."""
+    """word -> frequency (what jieba keeps in Tokenizer.FREQ): jieba's dictionary read from a
+    trie, under the few entries the build's own words add or change."""
 
-    def __init__(self, trie: marisa_trie.RecordTrie):
+    def __init__(self, trie: marisa_trie.RecordTrie, added: dict[str, int]):
         self._trie = trie
+        self._added = added
 
     def __getitem__(self, word: str) -> int:
-        found = self._trie.get(word)
-        if not found:
+        value = self.get(word)
+        if value is None:
             raise KeyError(word)
-        return found[0][0]
+        return value
+
+    def __setitem__(self, word: str, value: int) -> None:  # jieba's add_word
+        self._added[word] = value
 
     def get(self, word: str, default=None):
+        value = self._added.get(word)
+        if value is not None:
+            return value
         found = self._trie.get(word)
         return found[0][0] if found else default
 
     def __contains__(self, word) -> bool:
-        return word in self._trie
+        return word in self._added or word in self._trie
 
     def __iter__(self):
-        return iter(self._trie.keys())
+        yield from self._added
+        yield from (w for w in self._trie.keys() if w not in self._added)
 
     def __len__(self) -> int:
-        return len(self._trie)
+        return len(self._added) + sum(1 for w in self._trie.keys() if w not in self._added)
+
+    def added(self) -> dict[str, int]:
+        """The entries over jieba's dictionary: the words added, their new prefixes."""
+        return dict(self._added)
+
+    def without_added(self) -> Counts:
+        """jieba's dictionary alone, as read from the trie."""
+        return Counts(self._trie, {})
 
 
 class Tags(Mapping):
@@ -75,10 +94,58 @@ class Tags(Mapping):
         return len(self._trie)
 
 
-def save(folder: Path, freq: Mapping[str, int], total: int, tags: Mapping[str, str]) -> None:
-    marisa_trie.RecordTrie("<I", ((w, (int(f),)) for w, f in freq.items())).save(str(folder / FREQ))
+def save(
+    folder: Path,
+    base: Mapping[str, int],
+    tags: Mapping[str, str],
+    added: dict[str, int],
+    total: int,
+    cache: Path | None = None,
+) -> None:
+    """Write a tokenizer's tables into folder: jieba's dictionary (`base`) and its tags as
+    tries, and the entries its own words add (`added`) with the frequencies' total. The tries
+    are the same for every build: with `cache`, they are written there once and linked (or
+    copied) into each build."""
+    if cache is None:
+        _write_tries(folder, base, tags, total)
+    else:
+        shared = shared_folder(Path(cache), lambda: (base, total, tags))
+        for name in (FREQ, TAGS):
+            (folder / name).unlink(missing_ok=True)  # saved again over an earlier save
+            try:
+                os.link(shared / name, folder / name)
+            except OSError:  # another file system
+                shutil.copyfile(shared / name, folder / name)
+    (folder / TOTAL).write_text(
+        json.dumps({"total": int(total), "added": added}, ensure_ascii=False), encoding="utf-8"
+    )
+
+
+def _write_tries(folder: Path, base: Mapping[str, int], tags: Mapping[str, str], total) -> None:
+    marisa_trie.RecordTrie("<I", ((w, (int(f),)) for w, f in base.items())).save(str(folder / FREQ))
     marisa_trie.BytesTrie((w, t.encode()) for w, t in tags.items()).save(str(folder / TAGS))
-    (folder / TOTAL).write_text(json.dumps({"total": int(total)}), encoding="utf-8")
+    (folder / TOTAL).write_text(json.dumps({"total": int(total), "added": {}}), encoding="utf-8")
+
+
+def shared_folder(cache: Path, jieba_tables: Callable[[], tuple]) -> Path:
+    """The cache's tries of jieba's own dictionary, written from jieba_tables() (its word
+    frequencies, their total and its tags) when missing."""
+    import jieba
+
+    source = Path(jieba.__file__).parent / "dict.txt"
+    size = source.stat().st_size if source.is_file() else 0
+    shared = cache / f"jieba-{jieba.__version__}-{size}"
+    if not all((shared / name).is_file() for name in (FREQ, TAGS, TOTAL)):
+        base, total, tags = jieba_tables()
+        tmp = shared.with_name(f"{shared.name}.tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        _write_tries(tmp, base, tags, total)
+        try:
+            os.replace(tmp, shared)
+        except OSError:  # another build wrote it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return shared
 
 
 def load(folder: Path) -> tuple[Counts, int, Tags] | None:
@@ -88,8 +155,8 @@ def load(folder: Path) -> tuple[Counts, int, Tags] | None:
     freq, tags = marisa_trie.RecordTrie("<I"), marisa_trie.BytesTrie()
     freq.mmap(str(folder / FREQ))
     tags.mmap(str(folder / TAGS))
-    total = json.loads((folder / TOTAL).read_text(encoding="utf-8"))["total"]
-    return Counts(freq), int(total), Tags(tags)
+    meta = json.loads((folder / TOTAL).read_text(encoding="utf-8"))
+    return Counts(freq, meta.get("added", {})), int(meta["total"]), Tags(tags)
 
 
 def posseg():

@@ -127,7 +127,14 @@ def build_index(
         # with a Chroma server this copy, under the data directory, is what replicas are given
         # so that they load it instead of deriving it from the server's collection
         folder = store.snapshot_folder(build)
-        job = SnapshotJob(folder, chunks, titles, profile.words(), profile.wording_hash())
+        job = SnapshotJob(
+            folder,
+            chunks,
+            titles,
+            profile.words(),
+            profile.wording_hash(),
+            cache=str(settings.model_cache),
+        )
         try:
             manifest, embedded, reused, vectors = _fill(
                 store, build, docs, reusable, embedder, progress

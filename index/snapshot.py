@@ -114,8 +114,9 @@ class Snapshot:
         return before, after
 
     # -- storage -------------------------------------------------------------------------------
-    def save(self, folder: Path) -> None:
-        """Write the snapshot into `folder` (created); readers open it with `load`."""
+    def save(self, folder: Path, cache: Path | None = None) -> None:
+        """Write the snapshot into `folder` (created); readers open it with `load`. `cache`:
+        where the tables every build shares (jieba's dictionary as tries) are kept."""
         folder.mkdir(parents=True, exist_ok=True)
         self.sentences.save(folder / "sentences.npz")
         self.paragraphs.save(folder / "paragraphs.npz")
@@ -143,7 +144,7 @@ class Snapshot:
         if self.vectors is not None:
             np.save(folder / VECTORS, np.asarray(self.vectors, dtype=np.float32))
         self.grams.save(folder / GRAMS)
-        self.tokenizer.save_tables(folder)
+        self.tokenizer.save_tables(folder, cache)
         (folder / "tables.json").write_text(
             json.dumps(tables, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
         )

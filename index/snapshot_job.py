@@ -30,7 +30,7 @@ class SnapshotJob:
     """One snapshot being derived in a child process. `wait()` raises IndexBuildError when it
     failed; `stop()` ends it early (the build failed or was interrupted)."""
 
-    def __init__(self, folder: Path, chunks, titles, words, profile_hash: str):
+    def __init__(self, folder: Path, chunks, titles, words, profile_hash: str, cache=None):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         # the child stays off the console: a stray warning must not break a progress bar
@@ -42,7 +42,7 @@ class SnapshotJob:
             env=env,
             cwd=ROOT,
         )
-        job = (str(folder), list(chunks), dict(titles), list(words), profile_hash)
+        job = (str(folder), list(chunks), dict(titles), list(words), profile_hash, cache)
         try:
             self._process.stdin.write(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
             self._process.stdin.close()
@@ -68,10 +68,14 @@ class SnapshotJob:
 
 def main() -> int:
     try:
-        folder, chunks, titles, words, profile_hash = pickle.load(sys.stdin.buffer)
+        folder, chunks, titles, words, profile_hash, cache = pickle.load(sys.stdin.buffer)
+        from bot.tokenizer import use_cache
         from index.snapshot import build_snapshot
 
-        build_snapshot(chunks, titles, words, profile_hash).save(Path(folder))
+        use_cache(Path(cache) if cache else None)
+
+        snapshot = build_snapshot(chunks, titles, words, profile_hash)
+        snapshot.save(Path(folder), Path(cache) if cache else None)
     except Exception as e:  # reported to the parent in one line
         print(f"{type(e).__name__}: {e}", file=sys.stderr)
         return 1

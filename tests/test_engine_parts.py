@@ -131,11 +131,14 @@ def test_a_loaded_snapshot_segments_and_tags_from_its_own_tables(snapshot, tmp_p
 
 
 def test_the_snapshot_job_writes_what_the_build_would_derive_itself(snapshot, tmp_path):
-    job = SnapshotJob(tmp_path / "snap", snapshot.chunks, snapshot.titles, [], "")
+    cache = tmp_path / "cache"  # the process reads jieba's dictionary from tries kept here
+    job = SnapshotJob(tmp_path / "snap", snapshot.chunks, snapshot.titles, [], "", cache)
     job.wait()
     again = Snapshot.load(tmp_path / "snap")
     assert again.norm == snapshot.norm and again.typed == snapshot.typed
     assert again.words == snapshot.words and again.sounds == snapshot.sounds
+    [shared] = cache.iterdir()  # written once, linked into each build
+    assert (shared / "words.marisa").stat().st_ino == (tmp_path / "snap/words.marisa").stat().st_ino
     assert again.vectors is None  # the build adds them once they are embedded
     by_id = {c.id: np.full(4, k, np.float32) for k, c in enumerate(snapshot.chunks)}
     save_vectors(tmp_path / "snap", snapshot.chunks, by_id)
