@@ -15,15 +15,13 @@ caller's main module (multiprocessing's spawn would import ui.py, and gradio wit
 
 from __future__ import annotations
 
-import os
 import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 from bot.errors import IndexBuildError
-
-ROOT = Path(__file__).resolve().parents[1]
+from index import child
 
 
 class SnapshotJob:
@@ -31,16 +29,12 @@ class SnapshotJob:
     failed; `stop()` ends it early (the build failed or was interrupted)."""
 
     def __init__(self, folder: Path, chunks, titles, words, profile_hash: str, cache=None):
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         # the child stays off the console: a stray warning must not break a progress bar
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "index.snapshot_job"],
+        self._process = child.start(
+            "index.snapshot_job",
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            env=env,
-            cwd=ROOT,
         )
         job = (str(folder), list(chunks), dict(titles), list(words), profile_hash, cache)
         try:

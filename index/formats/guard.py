@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import select
 import subprocess
 import sys
@@ -19,12 +18,12 @@ import time
 from pathlib import Path
 
 from bot.errors import DocumentError
+from index import child
 from index.formats import MAX_FILE_BYTES, MAX_UNPACKED_BYTES, PARSE_TIMEOUT_S, Extracted
 
 log = logging.getLogger(__name__)
 
 MEMORY_LIMIT_BYTES = 3 * 1024**3
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class Extractor:
@@ -102,16 +101,13 @@ class Extractor:
 
     def _start(self) -> subprocess.Popen:
         if self._child is None or self._child.poll() is not None:
-            env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-            self._child = subprocess.Popen(
-                [sys.executable, "-m", "index.formats.guard"],
+            self._child = child.start(
+                "index.formats.guard",
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 text=True,
                 encoding="utf-8",
-                cwd=ROOT,
-                env=env,
             )
         return self._child
 
