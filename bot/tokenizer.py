@@ -50,8 +50,8 @@ def _base():
             import jieba
 
             tokenizer = jieba.Tokenizer()
-            if _CACHE is not None:
-                shared = wordtables.shared_folder(_CACHE, _jieba_tables)
+            shared = wordtables.shared_folder(_CACHE, _jieba_tables) if _CACHE else None
+            if shared is not None:
                 tokenizer.FREQ, tokenizer.total, _TAGS = wordtables.load(shared)
             else:
                 tokenizer.FREQ, tokenizer.total, _TAGS = _jieba_tables()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import shutil
 import threading
@@ -23,6 +24,7 @@ FREQ = "words.marisa"
 TAGS = "tags.marisa"
 TOTAL = "words.json"
 _IMPORT_LOCK = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 class Counts(Mapping):
@@ -106,10 +108,10 @@ def save(
     tries, and the entries its own words add (`added`) with the frequencies' total. The tries
     are the same for every build: with `cache`, they are written there once and linked (or
     copied) into each build."""
-    if cache is None:
+    shared = shared_folder(Path(cache), lambda: (base, total, tags)) if cache else None
+    if shared is None:
         _write_tries(folder, base, tags, total)
     else:
-        shared = shared_folder(Path(cache), lambda: (base, total, tags))
         for name in (FREQ, TAGS):
             (folder / name).unlink(missing_ok=True)  # saved again over an earlier save
             try:
@@ -127,30 +129,38 @@ def _write_tries(folder: Path, base: Mapping[str, int], tags: Mapping[str, str],
     (folder / TOTAL).write_text(json.dumps({"total": int(total), "added": {}}), encoding="utf-8")
 
 
-def shared_folder(cache: Path, jieba_tables: Callable[[], tuple]) -> Path:
+def shared_folder(cache: Path, jieba_tables: Callable[[], tuple]) -> Path | None:
     """The cache's tries of jieba's own dictionary, written from jieba_tables() (its word
-    frequencies, their total and its tags) when missing."""
+    frequencies, their total and its tags) when missing; None when the cache cannot hold them
+    (a read-only cache: each build then writes its own)."""
     import jieba
 
     source = Path(jieba.__file__).parent / "dict.txt"
     size = source.stat().st_size if source.is_file() else 0
     shared = cache / f"jieba-{jieba.__version__}-{size}"
-    if not all((shared / name).is_file() for name in (FREQ, TAGS, TOTAL)):
-        base, total, tags = jieba_tables()
+    if not _complete(shared):
         tmp = shared.with_name(f"{shared.name}.tmp{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        _write_tries(tmp, base, tags, total)
         try:
-            os.replace(tmp, shared)
-        except OSError:  # another build wrote it first
+            base, total, tags = jieba_tables()
             shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            _write_tries(tmp, base, tags, total)
+            os.replace(tmp, shared)
+        except OSError as e:  # read-only, full, or another build wrote it first
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not _complete(shared):
+                log.warning("cannot keep jieba's dictionary as tries in %s: %s", cache, e)
+                return None
     return shared
+
+
+def _complete(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in (FREQ, TAGS, TOTAL))
 
 
 def load(folder: Path) -> tuple[Counts, int, Tags] | None:
     """The tables saved in folder, memory-mapped; None when it has none (an older build)."""
-    if not all((folder / name).is_file() for name in (FREQ, TAGS, TOTAL)):
+    if not _complete(folder):
         return None
     freq, tags = marisa_trie.RecordTrie("<I"), marisa_trie.BytesTrie()
     freq.mmap(str(folder / FREQ))

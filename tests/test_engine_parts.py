@@ -146,6 +146,17 @@ def test_the_snapshot_job_writes_what_the_build_would_derive_itself(snapshot, tm
     assert stored[:, 0].tolist() == list(range(len(snapshot.chunks)))
 
 
+def test_a_cache_that_cannot_be_written_leaves_each_build_its_own_tables(snapshot, tmp_path):
+    (tmp_path / "taken").write_text("a file where the cache should go", encoding="utf-8")
+    cache = tmp_path / "taken" / "cache"
+    job = SnapshotJob(tmp_path / "snap", snapshot.chunks, snapshot.titles, [], "", cache)
+    job.wait()
+    again = Snapshot.load(tmp_path / "snap")
+    assert (tmp_path / "snap/words.marisa").stat().st_nlink == 1  # its own copy, not a link
+    for text in snapshot.norm:
+        assert again.tokenizer.tagged(text) == snapshot.tokenizer.tagged(text)
+
+
 def test_a_failed_snapshot_job_says_why_in_one_line(snapshot, tmp_path):
     (tmp_path / "taken").write_text("a file where the folder should go", encoding="utf-8")
     job = SnapshotJob(tmp_path / "taken" / "snap", snapshot.chunks, snapshot.titles, [], "")
