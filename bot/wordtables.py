@@ -110,7 +110,7 @@ def save(
     copied) into each build."""
     shared = shared_folder(Path(cache), lambda: (base, total, tags)) if cache else None
     if shared is None:
-        _write_tries(folder, base, tags, total)
+        _write_tries(folder, base, tags)
     else:
         for name in (FREQ, TAGS):
             (folder / name).unlink(missing_ok=True)  # saved again over an earlier save
@@ -123,10 +123,9 @@ def save(
     )
 
 
-def _write_tries(folder: Path, base: Mapping[str, int], tags: Mapping[str, str], total) -> None:
+def _write_tries(folder: Path, base: Mapping[str, int], tags: Mapping[str, str]) -> None:
     marisa_trie.RecordTrie("<I", ((w, (int(f),)) for w, f in base.items())).save(str(folder / FREQ))
     marisa_trie.BytesTrie((w, t.encode()) for w, t in tags.items()).save(str(folder / TAGS))
-    (folder / TOTAL).write_text(json.dumps({"total": int(total), "added": {}}), encoding="utf-8")
 
 
 def shared_folder(cache: Path, jieba_tables: Callable[[], tuple]) -> Path | None:
@@ -144,7 +143,8 @@ def shared_folder(cache: Path, jieba_tables: Callable[[], tuple]) -> Path | None
             base, total, tags = jieba_tables()
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
-            _write_tries(tmp, base, tags, total)
+            _write_tries(tmp, base, tags)
+            (tmp / TOTAL).write_text(json.dumps({"total": int(total), "added": {}}), "utf-8")
             os.replace(tmp, shared)
         except OSError as e:  # read-only, full, or another build wrote it first
             shutil.rmtree(tmp, ignore_errors=True)

@@ -30,24 +30,24 @@ def repeated_terms(texts: list[str], known) -> set[str]:
     documents' own compounds (量子通信卫星)."""
     glue = {w for w in stopwords() if len(w) == 1}
     runs = [run for text in texts for run in HAN_RUN.findall(text)]
-    counts = Counter(_grams(runs))
+    counts = Counter(run[i : i + n] for run, i, n in _windows(runs))
     # neighbours are counted only for runs that can pass: most runs occur once, and a pair of
     # counters for each of them took ~200 MB at 300 DRCD passages
     wanted = {
         gram
         for gram, count in counts.items()
-        if count >= MIN_COUNT and not gram.isdigit() and not {gram[0], gram[-1]} & glue
+        if count >= MIN_COUNT
+        and not gram.isdigit()
+        and not {gram[0], gram[-1]} & glue
+        and not known(gram)
     }
-    wanted = {gram for gram in wanted if not known(gram)}
     left: dict[str, Counter] = defaultdict(Counter)
     right: dict[str, Counter] = defaultdict(Counter)
-    for run in runs:
-        for n in SIZES:
-            for i in range(len(run) - n + 1):
-                gram = run[i : i + n]
-                if gram in wanted:
-                    left[gram][run[i - 1] if i else "^"] += 1
-                    right[gram][run[i + n] if i + n < len(run) else "$"] += 1
+    for run, i, n in _windows(runs):
+        gram = run[i : i + n]
+        if gram in wanted:
+            left[gram][run[i - 1] if i else "^"] += 1
+            right[gram][run[i + n] if i + n < len(run) else "$"] += 1
     found = {
         gram
         for gram in wanted
@@ -61,11 +61,12 @@ def repeated_terms(texts: list[str], known) -> set[str]:
     }
 
 
-def _grams(runs: list[str]):
+def _windows(runs: list[str]):
+    """(run, start, size) of every 3-6 character window of the runs."""
     for run in runs:
         for n in SIZES:
             for i in range(len(run) - n + 1):
-                yield run[i : i + n]
+                yield run, i, n
 
 
 def _entropy(counter: Counter) -> float:

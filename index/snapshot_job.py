@@ -1,11 +1,12 @@
 """Derive and save a build's snapshot in another process while this one embeds.
 
-Deriving the snapshot (loading jieba's dictionary and tagger, tagging every sentence, the
+Deriving the snapshot (segmenting and tagging every sentence, mining the vocabulary, the
 speller's pinyin table) is Python work that holds the GIL, and it does not need the vectors.
-Run beside the embedding and the Chroma writes, on two cores, the article's build took 3.8-4.5 s
-where it had taken 5.0-5.3 s (the same hour, both versions in turn). At 256 CMRC 2018 passages
-embedding keeps both cores busy and the build takes as long as before, but no process holds
-both the model and the snapshot: the largest one peaks at 359 MB instead of 602 MB.
+It reads jieba's dictionary and tags from tries kept once in the model cache, not from jieba's
+own files. Run beside the embedding and the Chroma writes, on two cores, the article's build
+took 2.7-2.9 s where it had taken 4.5-4.8 s (the same hour, both versions in turn). At 256 CMRC
+2018 passages embedding keeps both cores busy and the build takes as long as before, but no
+process holds both the model and the snapshot: the largest one peaks at 359 MB, not 602 MB.
 
 The child is a plain `python -m index.snapshot_job`: it is sent its input as a pickle on stdin,
 writes the snapshot (without vectors) into the folder it is given, and exits 0; on failure it
@@ -66,10 +67,9 @@ def main() -> int:
         from bot.tokenizer import use_cache
         from index.snapshot import build_snapshot
 
-        use_cache(Path(cache) if cache else None)
-
-        snapshot = build_snapshot(chunks, titles, words, profile_hash)
-        snapshot.save(Path(folder), Path(cache) if cache else None)
+        cache = Path(cache) if cache else None
+        use_cache(cache)
+        build_snapshot(chunks, titles, words, profile_hash).save(Path(folder), cache)
     except Exception as e:  # reported to the parent in one line
         print(f"{type(e).__name__}: {e}", file=sys.stderr)
         return 1
