@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE ?= 1
 export GRADIO_ANALYTICS_ENABLED ?= False
 export ANONYMIZED_TELEMETRY ?= False
 
-.PHONY: run test install index lint browser bench bench-scale eval eval-squad fit reliability formats help
+.PHONY: run test install openmp index lint browser bench bench-scale eval eval-squad fit reliability formats help
 
 help:
 	@echo "make run    install, build the index and serve the chat on http://127.0.0.1:7860"
@@ -25,7 +25,13 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed openmp
+
+# LightGBM (fitting the ranker) loads the system's OpenMP runtime; installed when missing.
+openmp:
+	@/sbin/ldconfig -p 2>/dev/null | grep -q libgomp.so.1 || { \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libgomp1 >/dev/null; }
 
 index: install
 	$(PY) -m index build
@@ -83,7 +89,8 @@ eval-squad: install
 	$(PY) -m eval --squad eval/datasets/drcd_dev.json --by-article --split validate --passages 12 \
 	  --report eval/report/drcd
 
-# Refit the ranker, the refusal model and the trimmer (bot/model/ranker.json), about 10 minutes.
+# Refit the ranker, the refusal model, the trimmer and the next-sentence choice
+# (bot/model/ranker.json), about 8 minutes.
 fit: install
 	$(PY) -m eval.fit
 

@@ -4,6 +4,7 @@ citation; or the refusal, naming what the documents do not say and what they say
 from __future__ import annotations
 
 from bot.cite import citation_for
+from bot.extend import chance, extension_row
 from bot.text import CLAUSE_ENDS, CLOSERS, SENTENCE_ENDS
 from bot.trim import best_window
 from bot.values import Answer
@@ -13,20 +14,36 @@ MAX_NAMED = 2
 LEADS_IN = "：:"
 
 
-def compose(snapshot, query, ranked: list[int], trim_weights) -> Answer:
+def compose(snapshot, ranked, model) -> Answer:
     """The answer from the best sentence (cut to the clauses that hold the fact), and the next
-    sentence of its paragraph when the first only leads in to it (「包括：」)."""
-    best = ranked[0]
+    sentence of its paragraph when the first only leads in to it (「包括：」) or when the
+    next-sentence model says it likely holds or completes the fact."""
+    query, best = ranked.query, ranked.order[0]
     chunk = snapshot.chunks[best]
-    i, j = best_window(chunk.text, query, snapshot.typed[best], trim_weights)
+    i, j = best_window(chunk.text, query, snapshot.typed[best], model.trim)
     parts = [(best, i, j)]
     _, after = snapshot.neighbours(best)
-    if chunk.text[i:j].rstrip(CLOSERS)[-1:] in LEADS_IN and after is not None:
+    if after is not None and (
+        chunk.text[i:j].rstrip(CLOSERS)[-1:] in LEADS_IN
+        or (j == len(chunk.text) and goes_on(snapshot, ranked, model, best, after))
+    ):
         nxt = snapshot.chunks[after]
-        parts.append((after, *best_window(nxt.text, query, snapshot.typed[after], trim_weights)))
+        parts.append((after, *best_window(nxt.text, query, snapshot.typed[after], model.trim)))
     citations = [citation_for(snapshot.chunks[k], a, b, n) for n, (k, a, b) in enumerate(parts, 1)]
     text = "".join(f"{_clip(c.quote)}[{c.n}]" for c in citations)
     return Answer(text + "。", citations=citations)
+
+
+def goes_on(snapshot, ranked, model, best: int, after: int) -> bool:
+    """Whether the next sentence likely holds or completes the answer (bot/extend.py)."""
+    if ranked.x is None or ranked.raw is None or not len(ranked.raw):
+        return False
+    index = ranked.cands.index
+    top = index.index(best)
+    pos = index.index(after) if after in index else -1
+    lengths = (len(snapshot.chunks[best].text), len(snapshot.chunks[after].text))
+    row = extension_row(ranked.x, ranked.raw, top, pos, lengths, ranked.query.wants)
+    return chance(model.extend, row) >= model.extend_at
 
 
 # what the refusal says is missing when the evidence lacks the kind of answer asked for

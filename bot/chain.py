@@ -8,6 +8,8 @@ import logging
 import threading
 import time
 
+import numpy as np
+
 from bot.pipeline import Live, respond
 from bot.settings import Settings
 from bot.values import Answer, Hit
@@ -183,8 +185,6 @@ class Bot:
     # -- answering -------------------------------------------------------------------------
     def _embed(self, text: str):
         """The query vector; engines that do not say they are thread-safe get one at a time."""
-        import numpy as np
-
         if getattr(self._embedder, "thread_safe", False):
             return np.asarray(self._embedder.embed_query(text), dtype=np.float32)
         with self._embedding:
@@ -210,7 +210,9 @@ class Bot:
         if ranked is None:
             return []
         chunks = live.snapshot.chunks
-        top = zip(ranked.order[: k or self.settings.top_k], ranked.scores)
+        # each hit's share of the ranker's softmax over the question's candidates
+        share = np.exp(ranked.scores - ranked.scores.max()) if len(ranked.scores) else []
+        top = zip(ranked.order[: k or self.settings.top_k], share / np.sum(share))
         return [_hit(chunks[i], float(s)) for i, s in top]
 
     def ask(self, question: str, history=None) -> Answer:

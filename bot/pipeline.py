@@ -39,6 +39,8 @@ class Ranked:
     order: list[int]  # chunk indices, best first
     scores: np.ndarray  # the ranker's scores, in `order`
     verdict: Verdict | None = None
+    x: np.ndarray | None = None  # the candidates' features, in the candidates' own order
+    raw: np.ndarray | None = None  # the ranker's scores, in the candidates' own order
 
 
 def rank(live: Live, query: Query, vector, model: Model) -> Ranked:
@@ -47,7 +49,7 @@ def rank(live: Live, query: Query, vector, model: Model) -> Ranked:
     x = features.matrix(live.snapshot, query, cands)
     scores = model.scores(x)
     order = np.argsort(-scores, kind="stable")
-    ranked = Ranked(query, cands, [cands.index[k] for k in order], scores[order])
+    ranked = Ranked(query, cands, [cands.index[k] for k in order], scores[order], x=x, raw=scores)
     confidence = model.confidence(question_features(x, scores, len(query.terms)))
     best = evidence(live.snapshot, ranked.order[0]) if ranked.order else None
     kind = live.snapshot.chunks[ranked.order[0]].kind if ranked.order else ""
@@ -57,11 +59,9 @@ def rank(live: Live, query: Query, vector, model: Model) -> Ranked:
 
 def evidence(snapshot, i: int) -> str:
     """What a candidate stands on: its sentence under its document title and section, after
-    the sentence before it in its paragraph (which often sets the year or the subject)."""
-    before, _ = snapshot.neighbours(i)
-    return (
-        snapshot.heads[i] + (snapshot.norm[before] if before is not None else "") + snapshot.norm[i]
-    )
+    the sentences before it in its paragraph (which often set the year or the subject)."""
+    before = [j for j in snapshot.members[snapshot.para_of[i]] if j < i]
+    return snapshot.heads[i] + "".join(snapshot.norm[j] for j in before) + snapshot.norm[i]
 
 
 def respond(
@@ -89,7 +89,7 @@ def respond(
     timings["retrieve"] = _ms(t1 - t0)
     t2 = time.perf_counter()
     if ranked.verdict.supported:
-        answer = compose(live.snapshot, query, ranked.order, model.trim)
+        answer = compose(live.snapshot, ranked, model)
     else:
         answer = refusal(live.snapshot, query, ranked.verdict, ranked.order, about(live, profile))
     if query.notice:

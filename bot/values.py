@@ -16,7 +16,7 @@ class Hit:
     end: int
     section: str | None = None
     kind: str = "text"
-    score: float = 0.0
+    score: float = 0.0  # the ranker's share of the question's candidates (0 to 1)
 
     def to_dict(self) -> dict:
         return asdict(self)

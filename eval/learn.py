@@ -1,5 +1,6 @@
-"""The two small models the bot uses, fitted with NumPy and SciPy: a listwise linear ranker
-(softmax over a question's candidates) and a logistic refusal score with its threshold."""
+"""The small models the bot uses: a ranker of a question's candidates (LightGBM's LambdaRank,
+exported as trees), a boosted-tree refusal score with its threshold, and linear scores fitted
+with NumPy and SciPy (listwise softmax for the trimmer, logistic for the next-sentence choice)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,67 @@ def fit_ranker(
 
     result = minimize(loss, np.zeros(dim), jac=True, method="L-BFGS-B", options={"maxiter": 500})
     return result.x
+
+
+# LambdaRank's settings: cross-validated top-1 on the fit halves, 16 leaves 0.892 against
+# 8 leaves 0.887 and 31 leaves 0.890 (300 trees each); 0.879 for the linear listwise ranker.
+RANK_PARAMS = {
+    "objective": "lambdarank",
+    "lambdarank_truncation_level": 10,
+    "num_leaves": 16,
+    "learning_rate": 0.05,
+    "min_data_in_leaf": 20,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "num_threads": 2,
+    "seed": 0,
+    "deterministic": True,
+    "verbosity": -1,
+}
+RANK_TREES = 300
+
+
+def fit_lambdarank(groups: list[tuple[np.ndarray, np.ndarray]], weights=None, trees=RANK_TREES):
+    """Boosted trees ordering each group's candidates, positives first (LambdaRank, fixed
+    seed), exported as a bot.trees.Forest whose scores order them."""
+    import lightgbm
+
+    keep = [k for k, (x, y) in enumerate(groups) if y.any() and len(y) > 1]
+    if not keep:
+        raise ValueError("no group has a positive candidate")
+    x = np.concatenate([groups[k][0] for k in keep])
+    y = np.concatenate([groups[k][1] for k in keep])
+    sizes = [len(groups[k][1]) for k in keep]
+    w = None if weights is None else np.repeat(np.asarray(weights, dtype=np.float64)[keep], sizes)
+    data = lightgbm.Dataset(x, y, group=sizes, weight=w, free_raw_data=True)
+    booster = lightgbm.train(RANK_PARAMS, data, num_boost_round=trees)
+    return forest_of(booster.dump_model())
+
+
+def forest_of(dump: dict):
+    """A LightGBM model dump as a bot.trees.Forest (its splits all go left on `<=`)."""
+    from bot.trees import Forest
+
+    exported = []
+    for info in dump["tree_info"]:
+        nodes: list[tuple[int, float, int, int, float]] = []
+
+        def walk(node) -> int:
+            at = len(nodes)
+            if "leaf_value" in node:
+                nodes.append((-1, 0.0, 0, 0, float(node["leaf_value"])))
+                return at
+            if node["decision_type"] != "<=":
+                raise ValueError(f"unsupported split {node['decision_type']}")
+            nodes.append((int(node["split_feature"]), float(node["threshold"]), 0, 0, 0.0))
+            left, right = walk(node["left_child"]), walk(node["right_child"])
+            nodes[at] = (nodes[at][0], nodes[at][1], left, right, 0.0)
+            return at
+
+        walk(info["tree_structure"])
+        exported.append(tuple(nodes))
+    return Forest(0.0, tuple(exported))
 
 
 def top1(groups: list[tuple[np.ndarray, np.ndarray]], w: np.ndarray) -> float:

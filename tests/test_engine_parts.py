@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+from bot import features
 from bot.errors import IndexBuildError
 from bot.frontdoor import classify
 from bot.profile import Profile
@@ -221,6 +222,69 @@ def test_the_exported_forest_gives_scikit_learns_probabilities():
     ours = np.array([forest.probability(row) for row in x])
     assert np.allclose(ours, reference.predict_proba(x)[:, 1], atol=1e-6)
     assert np.mean((ours > 0.5) == y) > 0.9
+
+
+def _ranking_groups(n: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        x = rng.normal(size=(12, 4)).astype(np.float32)
+        y = np.zeros(12, dtype=np.float32)
+        y[np.argmax(x[:, 0] * np.abs(x[:, 1]))] = 1  # an interaction no linear score has
+        out.append((x, y))
+    return out
+
+
+def test_the_exported_ranker_gives_lightgbms_scores_and_learns_an_interaction():
+    import lightgbm
+
+    train, test = _ranking_groups(400), _ranking_groups(100, seed=1)
+    x = np.concatenate([g[0] for g in train])
+    data = lightgbm.Dataset(x, np.concatenate([g[1] for g in train]), group=[12] * 400)
+    booster = lightgbm.train(learn.RANK_PARAMS, data, num_boost_round=40)
+    forest = learn.forest_of(booster.dump_model())
+    assert np.allclose(forest.scores(x), booster.predict(x), atol=1e-9)
+    assert np.allclose(forest.scores(x[:5]), [forest.score(row) for row in x[:5]])
+    fitted = learn.fit_lambdarank(train, trees=80)
+    trees = np.mean([y[np.argmax(fitted.scores(x))] for x, y in test])
+    linear = learn.top1(test, learn.fit_ranker(train))
+    assert trees > linear + 0.1
+
+
+def test_the_ranker_sees_each_candidate_against_the_others():
+    from bot.rank import RELATIVE, ranker_inputs
+
+    x = np.zeros((3, len(features.NAMES)), dtype=np.float32)
+    x[:, features.NAMES.index("dense")] = [0.5, 0.9, 0.7]
+    wide = ranker_inputs(x)
+    k = RELATIVE.index("dense")
+    gaps = wide[:, len(features.NAMES) + k]
+    ranks = wide[:, len(features.NAMES) + len(RELATIVE) + k]
+    assert np.allclose(gaps, [-0.4, 0.0, -0.2]) and np.allclose(ranks, [1 / 3, 1, 1 / 2])
+    assert ranker_inputs(x[:0]).shape == (0, wide.shape[1])
+
+
+def test_the_answer_goes_on_into_the_next_sentence_only_when_the_model_says_so(snapshot):
+    from dataclasses import replace
+
+    from bot.answer import compose
+    from bot.pipeline import Ranked
+    from bot.rank import default_model
+    from bot.retrieve import candidates
+
+    q = understand("青川县的面积是多少？", [], wording(snapshot), 1000)
+    cands = candidates(snapshot, q, None, None)
+    x = features.matrix(snapshot, q, cands)
+    best = next(i for i, c in enumerate(snapshot.chunks) if "面积3216" in c.text)
+    after = snapshot.neighbours(best)[1]
+    assert after is not None
+    scores = np.where(np.array(cands.index) == best, 1.0, 0.0)
+    ranked = Ranked(q, cands, [best], scores[:1], x=x, raw=scores)
+    model = default_model()
+    never = compose(snapshot, ranked, replace(model, extend_at=1.01))
+    always = compose(snapshot, ranked, replace(model, extend_at=0.0))
+    assert "[2]" not in never.answer and len(never.citations) == 1
+    assert "19.6万" in always.answer and [c.n for c in always.citations] == [1, 2]
 
 
 def test_the_threshold_refuses_at_most_the_budget():
