@@ -40,28 +40,33 @@ class Forest:
     def scores(self, matrix: np.ndarray) -> np.ndarray:
         """`score` of every row of a matrix: every split of every tree is compared with every
         row at once, then all trees are walked together one level at a time."""
-        feature, threshold, child, value, roots, depth = self._arrays
+        feature, threshold, child, value, roots, deeper = self._arrays
         x = np.nan_to_num(np.asarray(matrix, dtype=np.float32), nan=-np.inf)  # NaN goes left
         if not len(x) or not len(roots):
             return np.full(len(x), self.base)
         goes_left = (x[:, feature] <= threshold).view(np.uint8).ravel()
         base = (np.arange(len(x), dtype=np.int64) * len(feature))[:, None]
         node = np.broadcast_to(roots, (len(x), len(roots))).copy()
-        for _ in range(depth):
-            node = child[2 * node + goes_left[base + node]]
+        for k in deeper:  # the trees still above their leaves come first
+            at = node[:, :k]
+            node[:, :k] = child[2 * at + goes_left[base + at]]
         return self.base + value[node].sum(axis=1)
 
     @cached_property
     def _arrays(self):
         """The trees as flat arrays: each node's feature and threshold (a leaf compares
         feature 0 with +inf), its two children as [right, left] pairs with global indices (a
-        leaf is its own child), its value; the roots, and the greatest depth."""
+        leaf is its own child), its value; the roots, deepest tree first, and for each level
+        how many trees still split there."""
         sizes = [len(t) for t in self.trees]
         starts = np.cumsum([0, *sizes])[:-1].astype(np.int64)
         offset = np.repeat(starts, sizes)
         table = np.array([n for t in self.trees for n in t], dtype=np.float64).reshape(-1, 5)
         leaf = table[:, 0] < 0
         own = np.arange(len(table))
+        depths = np.array([_depth(tree) for tree in self.trees])
+        order = np.argsort(-depths, kind="stable")
+        depths = depths[order]
         child = np.empty(2 * len(table), dtype=np.int64)
         child[0::2] = np.where(leaf, own, table[:, 3].astype(np.int64) + offset)
         child[1::2] = np.where(leaf, own, table[:, 2].astype(np.int64) + offset)
@@ -70,8 +75,8 @@ class Forest:
             np.where(leaf, np.inf, table[:, 1]),
             child,
             table[:, 4],
-            starts,
-            max((_depth(tree) for tree in self.trees), default=0),
+            starts[order],
+            [int((depths > level).sum()) for level in range(int(depths.max(initial=0)))],
         )
 
     def probability(self, row) -> float:
