@@ -287,6 +287,25 @@ def test_the_answer_goes_on_into_the_next_sentence_only_when_the_model_says_so(s
     assert "19.6万" in always.answer and [c.n for c in always.citations] == [1, 2]
 
 
+def test_a_passage_of_the_kind_asked_for_leads_when_it_ranks_near_the_top(snapshot):
+    from types import SimpleNamespace
+
+    from bot.pipeline import ASKED_KIND_WITHIN, _asked_kind_first
+
+    q = understand("这篇文章的标题是什么？", [], wording(snapshot), 1000)
+    assert q.kinds == {"title"}
+    cands = SimpleNamespace(index=list(range(len(snapshot.chunks))))
+    title = next(k for k, i in enumerate(cands.index) if snapshot.chunks[i].kind == "title")
+    others = [k for k in range(len(cands.index)) if k != title]
+    assert len(others) >= ASKED_KIND_WITHIN
+    near = np.array([others[0], title, *others[1:]])
+    assert list(_asked_kind_first(snapshot, q, cands, near)) == [title, others[0], *others[1:]]
+    far = np.array([*others[:ASKED_KIND_WITHIN], title, *others[ASKED_KIND_WITHIN:]])
+    assert list(_asked_kind_first(snapshot, q, cands, far)) == list(far)
+    plain = understand("青川县的面积是多少？", [], wording(snapshot), 1000)
+    assert list(_asked_kind_first(snapshot, plain, cands, near)) == list(near)
+
+
 def test_the_threshold_refuses_at_most_the_budget():
     scores = np.linspace(0, 1, 101)
     positives = np.ones(101)
