@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from bot import features
 from bot.pipeline import Live, respond
 from bot.settings import Settings
 from bot.values import Answer, Hit
@@ -211,8 +212,7 @@ class Bot:
             return []
         chunks = live.snapshot.chunks
         # each hit's share of the ranker's softmax over the question's candidates
-        share = np.exp(ranked.scores - ranked.scores.max()) if len(ranked.scores) else []
-        top = zip(ranked.order[: k or self.settings.top_k], share / np.sum(share))
+        top = zip(ranked.order[: k or self.settings.top_k], features.shares(ranked.scores))
         return [_hit(chunks[i], float(s)) for i, s in top]
 
     def ask(self, question: str, history=None) -> Answer:

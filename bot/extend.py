@@ -39,8 +39,7 @@ def extension_row(
     """One row of EXTEND_FEATURES: `x` and `scores` are the candidates' features and ranker
     scores, `top` the best one's position, `after` the next sentence's position (-1 when it
     is not a candidate), `lengths` the two sentences' lengths (0 when there is no next)."""
-    e = np.exp(scores - scores.max())
-    share = e / e.sum()
+    share = features.shares(scores)
     present = after >= 0
     top_row = x[top]
     next_row = x[after] if present else np.zeros_like(top_row)

@@ -88,6 +88,15 @@ def _standardised(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / std if std > 1e-6 else np.zeros_like(values)
 
 
+def shares(scores: np.ndarray) -> np.ndarray:
+    """The ranker's scores of a question's candidates as shares summing to one (softmax)."""
+    scores = np.asarray(scores)
+    if not len(scores):
+        return np.zeros(0, dtype=scores.dtype)
+    e = np.exp(scores - scores.max())
+    return e / e.sum()
+
+
 def _coverage(terms: dict[str, float], text: str, total: float) -> float:
     if total <= 0:
         return 0.0

@@ -177,8 +177,7 @@ def question_features(x: np.ndarray, scores: np.ndarray, terms: int) -> np.ndarr
     top = x[order[0]]
     out[1] = scores[order[0]]
     out[2] = scores[order[0]] - scores[order[1]] if len(order) > 1 else 1.0
-    e = np.exp(scores - scores.max())
-    out[3] = e[order[0]] / e.sum()
+    out[3] = features.shares(scores)[order[0]]
     for k, name in enumerate(QUESTION_FEATURES[4:8], 4):
         out[k] = top[col[name]]
     out[8] = x[:, col["cover_para"]].max()
