@@ -405,19 +405,22 @@ def fit_models(
 ) -> tuple[Model, dict]:
     """Fit all four models on `fit`, refusing at most `false_refusals` of its answerable
     questions; measure them on `validate`."""
-    ranked = [g for g in fit if not g.near_miss]
-    weights = [_weight(g, fit) for g in ranked]
-    answered = [(g, w) for g, w in zip(ranked, weights) if g.inside]
+    weights = _weights(fit)
+    answered = [(g, w) for g, w in zip(fit, weights) if g.inside and not g.near_miss]
     forest = learn.fit_lambdarank(
         [(ranker_inputs(g.x), g.y) for g, _ in answered], [w for _, w in answered]
     )
-    scores = cross_scores(fit, [_weight(g, fit) for g in fit])
+    scores = cross_scores(fit, weights)
     extend, extend_at, extend_report = fit_extension(fit, scores)
     # the refusal model learns from what the hard checks let through
-    passed = [(g, s) for g, s in zip(fit, scores) if not (len(s) and g.hard[int(np.argmax(s))])]
-    qx = np.array([_question_row(g, s) for g, s in passed])
-    qy = np.array([float(g.inside) for g, _ in passed])
-    refusal = learn.fit_forest(qx, qy, np.array([_weight(g, fit) for g, _ in passed]))
+    passed = [
+        (g, s, w)
+        for g, s, w in zip(fit, scores, weights)
+        if not (len(s) and g.hard[int(np.argmax(s))])
+    ]
+    qx = np.array([_question_row(g, s) for g, s, _ in passed])
+    qy = np.array([float(g.inside) for g, _, _ in passed])
+    refusal = learn.fit_forest(qx, qy, np.array([w for _, _, w in passed]))
     conf = np.array([refusal.probability(row) for row in qx])
     # the hard checks already refuse some answerable questions: the model may refuse the rest
     # of the budget
@@ -435,7 +438,7 @@ def fit_models(
     report = {
         "fitted_on": _counts(fit),
         "validated_on": _counts(validate),
-        "cross_validated_top1": round(_top1(ranked, scores, fit), 4),
+        "cross_validated_top1": round(_top1(fit, scores), 4),
         "trim_l2": l2,
         "trim_cross_validated": {str(k): round(v, 4) for k, v in cv.items()},
         "extension": extend_report,
@@ -444,23 +447,30 @@ def fit_models(
     return model, report
 
 
-def _top1(ranked: list[Group], scores: list[np.ndarray], fit: list[Group]) -> float:
+def _top1(fit: list[Group], scores: list[np.ndarray]) -> float:
     """Share of the answerable fitting questions whose cross-fitted best candidate holds the
     gold answer."""
-    at = {id(g): s for g, s in zip(fit, scores)}
-    inside = [g for g in ranked if g.inside]
-    return float(np.mean([len(g.y) > 0 and bool(g.y[int(np.argmax(at[id(g)]))]) for g in inside]))
+    return float(
+        np.mean(
+            [
+                len(g.y) > 0 and bool(g.y[int(np.argmax(s))])
+                for g, s in zip(fit, scores)
+                if g.inside and not g.near_miss
+            ]
+        )
+    )
 
 
-def _weight(g: Group, groups: list[Group]) -> float:
-    """How much a question counts: those on the article the product ships with (eval/qa.jsonl,
-    a news report, unlike the encyclopedia passages) together weigh QA_SHARE of all."""
-    qa = sum(x.world.startswith("qa") for x in groups)
+def _weights(groups: list[Group]) -> list[float]:
+    """How much each question counts: those on the article the product ships with
+    (eval/qa.jsonl, a news report, unlike the encyclopedia passages) together weigh QA_SHARE of
+    all."""
+    qa = sum(g.world.startswith("qa") for g in groups)
     if not qa or qa == len(groups) or not QA_SHARE:
-        return 1.0
-    if g.world.startswith("qa"):
-        return QA_SHARE * len(groups) / qa
-    return (1 - QA_SHARE) * len(groups) / (len(groups) - qa)
+        return [1.0] * len(groups)
+    on_qa = QA_SHARE * len(groups) / qa
+    others = (1 - QA_SHARE) * len(groups) / (len(groups) - qa)
+    return [on_qa if g.world.startswith("qa") else others for g in groups]
 
 
 def _question_row(g: Group, scores: np.ndarray) -> np.ndarray:
