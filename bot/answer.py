@@ -30,8 +30,8 @@ def compose(snapshot, ranked, model) -> Answer:
         nxt = snapshot.chunks[after]
         parts.append((after, *best_window(nxt.text, query, snapshot.typed[after], model.trim)))
     citations = [citation_for(snapshot.chunks[k], a, b, n) for n, (k, a, b) in enumerate(parts, 1)]
-    text = "".join(f"{_clip(c.quote)}[{c.n}]" for c in citations)
-    return Answer(text + "。", citations=citations)
+    text = "".join(f"{_clip(c.quote)}[{c.n}]{_end(c.quote)}" for c in citations[:-1])
+    return Answer(f"{text}{_clip(citations[-1].quote)}[{citations[-1].n}]。", citations=citations)
 
 
 def goes_on(snapshot, ranked, model, best: int, after: int) -> bool:
@@ -53,6 +53,16 @@ LACKING = {Reason.NO_YEAR: "具体年份", Reason.NO_SHARE: "具体比例", Reas
 def _clip(quote: str) -> str:
     """A quote without the punctuation that ends it (the answer adds its own)."""
     return quote.rstrip(SENTENCE_ENDS + CLAUSE_ENDS + " ") or quote
+
+
+def _end(quote: str) -> str:
+    """How a quote that another follows ends: with its own stop (。；：？), so two sentences
+    never run into one; 。 when it had none; nothing when it ends inside quotation marks."""
+    body = _clip(quote)
+    if body.endswith(tuple(CLOSERS)):
+        return ""
+    stop = quote[len(body) :].strip()[:1]
+    return stop if stop and stop in SENTENCE_ENDS + LEADS_IN else "。"
 
 
 def refusal(snapshot, query, verdict: Verdict, ranked: list[int], about: str) -> Answer:

@@ -285,6 +285,9 @@ def test_the_answer_goes_on_into_the_next_sentence_only_when_the_model_says_so(s
     always = compose(snapshot, ranked, replace(model, extend_at=0.0))
     assert "[2]" not in never.answer and len(never.citations) == 1
     assert "19.6万" in always.answer and [c.n for c in always.citations] == [1, 2]
+    # the first sentence keeps its own stop, so the two never run into one
+    first = always.citations[0].quote.rstrip()
+    assert always.answer.startswith(first[:-1] + "[1]" + first[-1]) and first[-1] in "。；"
 
 
 def test_a_passage_of_the_kind_asked_for_leads_when_it_ranks_near_the_top(snapshot):
