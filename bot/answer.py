@@ -15,35 +15,45 @@ LEADS_IN = "：:"
 
 
 def compose(snapshot, ranked, model) -> Answer:
-    """The answer from the best sentence (cut to the clauses that hold the fact), and the next
+    """The answer from the best sentence (cut to the clauses that hold the fact), with the next
     sentence of its paragraph when the first only leads in to it (「包括：」) or when the
-    next-sentence model says it likely holds or completes the fact."""
+    next-sentence model says it likely holds or completes the fact; else with the sentence
+    before it when the previous-sentence model says so."""
     query, best = ranked.query, ranked.order[0]
     chunk = snapshot.chunks[best]
     i, j = best_window(chunk.text, query, snapshot.typed[best], model.trim)
     parts = [(best, i, j)]
-    _, after = snapshot.neighbours(best)
+    before, after = snapshot.neighbours(best)
     if after is not None and (
         chunk.text[i:j].rstrip(CLOSERS)[-1:] in LEADS_IN
-        or (j == len(chunk.text) and goes_on(snapshot, ranked, model, best, after))
+        or (j == len(chunk.text) and takes(snapshot, ranked, model, best, after, "next"))
     ):
         nxt = snapshot.chunks[after]
         parts.append((after, *best_window(nxt.text, query, snapshot.typed[after], model.trim)))
+    elif before is not None and i == 0 and takes(snapshot, ranked, model, best, before, "previous"):
+        prev = snapshot.chunks[before]
+        parts.insert(
+            0, (before, *best_window(prev.text, query, snapshot.typed[before], model.trim))
+        )
     citations = [citation_for(snapshot.chunks[k], a, b, n) for n, (k, a, b) in enumerate(parts, 1)]
     text = "".join(f"{_clip(c.quote)}[{c.n}]{_end(c.quote)}" for c in citations[:-1])
     return Answer(f"{text}{_clip(citations[-1].quote)}[{citations[-1].n}]。", citations=citations)
 
 
-def goes_on(snapshot, ranked, model, best: int, after: int) -> bool:
-    """Whether the next sentence likely holds or completes the answer (bot/extend.py)."""
+def takes(snapshot, ranked, model, best: int, other: int, side: str) -> bool:
+    """Whether the neighbouring sentence on `side` (next, previous) likely holds or completes
+    the answer (bot/extend.py)."""
     if ranked.x is None or ranked.raw is None or not len(ranked.raw):
         return False
     index = ranked.cands.index
     top = index.index(best)
-    pos = index.index(after) if after in index else -1
-    lengths = (len(snapshot.chunks[best].text), len(snapshot.chunks[after].text))
-    row = extension_row(ranked.x, ranked.raw, top, pos, lengths, ranked.query.wants)
-    return chance(model.extend, row) >= model.extend_at
+    pos = index.index(other) if other in index else -1
+    lengths = (len(snapshot.chunks[best].text), len(snapshot.chunks[other].text))
+    row = extension_row(
+        ranked.x, ranked.raw, top, pos, lengths, ranked.query.wants, side, snapshot.norm[best]
+    )
+    weights, at = model.extension(side)
+    return chance(weights, row) >= at
 
 
 # what the refusal says is missing when the evidence lacks the kind of answer asked for

@@ -78,7 +78,8 @@ QUESTION_FEATURES = (
 class Model:
     """The ranker's trees (over `ranker_inputs` of features.NAMES), the refusal forest (over
     QUESTION_FEATURES) with its threshold, the trimmer's weights (over TRIM_FEATURES), and the
-    next-sentence choice's weights (over EXTEND_FEATURES) with the chance it needs."""
+    next- and previous-sentence choices' weights (over EXTEND_FEATURES) with the chance each
+    needs."""
 
     ranker: Forest
     refusal: Forest
@@ -86,6 +87,8 @@ class Model:
     trim: np.ndarray
     extend: np.ndarray
     extend_at: float
+    back: np.ndarray
+    back_at: float
     info: dict = field(default_factory=dict)
 
     def scores(self, x: np.ndarray) -> np.ndarray:
@@ -97,6 +100,10 @@ class Model:
     def confidence(self, q: np.ndarray) -> float:
         """The refusal model's probability that the question is about these documents."""
         return self.refusal.probability(q)
+
+    def extension(self, side: str) -> tuple[np.ndarray, float]:
+        """The weights and the chance needed to take in the next or the previous sentence."""
+        return (self.extend, self.extend_at) if side == "next" else (self.back, self.back_at)
 
     def to_dict(self) -> dict:
         fields = {
@@ -111,6 +118,8 @@ class Model:
             "extend_features": list(EXTEND_FEATURES),
             "extend": [round(float(w), 6) for w in self.extend],
             "extend_at": round(float(self.extend_at), 6),
+            "back": [round(float(w), 6) for w in self.back],
+            "back_at": round(float(self.back_at), 6),
         }
         # what the fitting recorded beside the weights never overrides them
         return fields | {k: v for k, v in self.info.items() if k not in fields}
@@ -144,6 +153,8 @@ class Model:
                 "extend_features",
                 "extend",
                 "extend_at",
+                "back",
+                "back_at",
             )
         }
         return cls(
@@ -153,6 +164,8 @@ class Model:
             np.array(data["trim"], dtype=np.float32),
             np.array(data["extend"], dtype=np.float32),
             float(data["extend_at"]),
+            np.array(data["back"], dtype=np.float32),
+            float(data["back_at"]),
             info,
         )
 

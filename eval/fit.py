@@ -23,7 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from bot import features
-from bot.extend import chance, extension_row
+from bot.extend import SIDES, chance, extension_row
 from bot.pipeline import evidence
 from bot.rank import MODEL_FILE, Model, question_features, ranker_inputs
 from bot.settings import PROJECT_ROOT
@@ -83,8 +83,12 @@ class Group:
     wants: str = ""
     # per candidate, the next sentence of its paragraph: its position among the candidates
     # (-1 when it is not one), its length, and whether the gold answer is in it, or in the two
-    # sentences together (0 when there is none)
+    # sentences together (0 when there is none); and the same of the sentence before it
     after: np.ndarray | None = None
+    before: np.ndarray | None = None
+
+    def neighbours(self, side: str) -> np.ndarray | None:
+        return self.after if side == "next" else self.before
 
 
 def groups_of(world: World, cache, asked=None, label=None) -> list[Group]:
@@ -128,28 +132,31 @@ def groups_of(world: World, cache, asked=None, label=None) -> list[Group]:
         for i, c in zip(cands.index, chunks):
             if inside and label(q, c) and len(c.text) > 0:
                 group.trims += _trim_rows(world, query, i, q)
-        group.after = _after_rows(world, cands.index, q if inside else None, label)
+        asked_q = q if inside else None
+        group.after = _neighbour_rows(world, cands.index, asked_q, label, "next")
+        group.before = _neighbour_rows(world, cands.index, asked_q, label, "previous")
         out.append(group)
     return out
 
 
-def _after_rows(world: World, index: list[int], q, label) -> np.ndarray:
-    """Per candidate: [position of the next sentence among the candidates or -1, its length,
-    gold answer in it, gold answer in both sentences together]."""
+def _neighbour_rows(world: World, index: list[int], q, label, side: str) -> np.ndarray:
+    """Per candidate, of its next or previous sentence: [position among the candidates or -1,
+    its length, gold answer in it, gold answer in both sentences together]."""
     pos = {i: k for k, i in enumerate(index)}
     out = np.zeros((len(index), 4), dtype=np.float32)
     out[:, 0] = -1
     answers = getattr(q, "answers", None) or []
     for k, i in enumerate(index):
-        _, after = world.snapshot.neighbours(i)
-        if after is None:
+        before, after = world.snapshot.neighbours(i)
+        other = after if side == "next" else before
+        if other is None:
             continue
-        nxt = world.snapshot.chunks[after]
-        out[k, 0] = pos.get(after, -1)
-        out[k, 1] = len(nxt.text)
+        chunk, near = world.snapshot.chunks[i], world.snapshot.chunks[other]
+        out[k, 0] = pos.get(other, -1)
+        out[k, 1] = len(near.text)
         if q is not None:
-            out[k, 2] = float(label(q, nxt))
-            both = world.snapshot.chunks[i].text + nxt.text
+            out[k, 2] = float(label(q, near))
+            both = chunk.text + near.text if side == "next" else near.text + chunk.text
             out[k, 3] = float(bool(answers) and contains_gold(both, answers))
     return out
 
@@ -309,29 +316,33 @@ def cross_scores(groups: list[Group], weights: list[float]) -> list[np.ndarray]:
     return out
 
 
-def extension_rows(groups: list[Group], scores: list[np.ndarray]):
-    """For each answerable question, the next-sentence features of its best candidate and
-    whether the next sentence holds the gold answer (or completes it) when the best does not;
+def extension_rows(groups: list[Group], scores: list[np.ndarray], side: str):
+    """For each answerable question, the features of its best candidate's neighbour on `side`
+    and whether that neighbour holds the gold answer (or completes it) when the best does not;
     and whether the best holds it, with both sentences' lengths."""
     rows, gains, hits, lengths, index = [], [], [], [], []
     for n, (g, s) in enumerate(zip(groups, scores)):
-        if not g.inside or not len(s) or g.after is None:
+        near = g.neighbours(side)
+        if not g.inside or not len(s) or near is None:
             continue
         top = int(np.argmax(s))
-        after, next_len, next_gold, both_gold = g.after[top]
-        lengths.append((len(g.texts[top]), int(next_len)))
-        rows.append(extension_row(g.x, s, top, int(after), lengths[-1], g.wants))
+        other, other_len, other_gold, both_gold = near[top]
+        lengths.append((len(g.texts[top]), int(other_len)))
+        text = normalize_chars(g.texts[top])
+        rows.append(extension_row(g.x, s, top, int(other), lengths[-1], g.wants, side, text))
         hits.append(bool(g.y[top]))
-        gains.append(not g.y[top] and bool(next_gold or both_gold))
+        gains.append(not g.y[top] and bool(other_gold or both_gold))
         index.append(n)
     return np.array(rows), np.array(gains), np.array(hits), np.array(lengths), index
 
 
-def fit_extension(groups: list[Group], scores: list[np.ndarray]) -> tuple[np.ndarray, float, dict]:
-    """The next-sentence model's weights and the chance it needs: the lowest at which, with
-    cross-fitted probabilities, at least EXTEND_PRECISION of the answers it lengthens gain the
-    gold answer."""
-    x, gain, _, lengths, index = extension_rows(groups, scores)
+def fit_extension(
+    groups: list[Group], scores: list[np.ndarray], side: str
+) -> tuple[np.ndarray, float, dict]:
+    """The weights of the model that takes in the neighbour on `side`, and the chance it
+    needs: the lowest at which, with cross-fitted probabilities, at least EXTEND_PRECISION of
+    the answers it lengthens gain the gold answer."""
+    x, gain, _, lengths, index = extension_rows(groups, scores, side)
     folds = np.array(_folds(groups))[index]
     probability = np.zeros(len(x))
     for k in range(FOLDS):
@@ -347,8 +358,8 @@ def fit_extension(groups: list[Group], scores: list[np.ndarray]) -> tuple[np.nda
     taken = usable & (probability >= chosen)
     w = learn.fit_logistic(x, gain.astype(float), EXTEND_L2)
     report = {
-        "extend_at": chosen,
-        "cross_fitted_share_extended": round(float(taken.mean()), 4),
+        "at": chosen,
+        "cross_fitted_share_taken": round(float(taken.mean()), 4),
         "cross_fitted_precision": round(float(gain[taken].mean()), 4) if taken.any() else None,
     }
     return w, chosen, report
@@ -411,7 +422,8 @@ def fit_models(
         [(ranker_inputs(g.x), g.y) for g, _ in answered], [w for _, w in answered]
     )
     scores = cross_scores(fit, weights)
-    extend, extend_at, extend_report = fit_extension(fit, scores)
+    extend, extend_at, extend_report = fit_extension(fit, scores, "next")
+    back, back_at, back_report = fit_extension(fit, scores, "previous")
     # the refusal model learns from what the hard checks let through
     passed = [
         (g, s, w)
@@ -433,7 +445,14 @@ def fit_models(
     l2, cv = choose_l2(trims)
     t = learn.fit_ranker([(x, y) for x, y, _ in trims], l2) if trims else np.zeros(1)
     model = Model(
-        forest, refusal, threshold, t.astype(np.float32), extend.astype(np.float32), extend_at
+        forest,
+        refusal,
+        threshold,
+        t.astype(np.float32),
+        extend.astype(np.float32),
+        extend_at,
+        back.astype(np.float32),
+        back_at,
     )
     report = {
         "fitted_on": _counts(fit),
@@ -441,7 +460,7 @@ def fit_models(
         "cross_validated_top1": round(_top1(fit, scores), 4),
         "trim_l2": l2,
         "trim_cross_validated": {str(k): round(v, 4) for k, v in cv.items()},
-        "extension": extend_report,
+        "extension": {"next": extend_report, "previous": back_report},
         "validated": measure(model, validate),
     }
     return model, report
@@ -494,13 +513,7 @@ def measure(model: Model, groups: list[Group]) -> dict:
 
         answered = [g for g in inside if not refused(g)]
         scores = [model.scores(g.x) for g in inside]
-        rows, gains, hits, lengths, _ = extension_rows(inside, scores)
-        taken = np.array(
-            [
-                lengths[k, 1] > 0 and chance(model.extend, r) >= model.extend_at
-                for k, r in enumerate(rows)
-            ]
-        )
+        hits, next_taken, next_gains, back_taken, back_gains = _extended(model, inside, scores)
         out[family] = {
             "questions": len(inside),
             "top1": round(
@@ -511,12 +524,15 @@ def measure(model: Model, groups: list[Group]) -> dict:
                 ),
                 4,
             ),
-            "top1_or_next": round(
-                float(np.mean(hits | (taken & gains))) * len(rows) / len(inside), 4
+            "top1_extended": round(
+                float(np.sum(hits | (next_taken & next_gains) | (back_taken & back_gains)))
+                / len(inside),
+                4,
             )
-            if len(rows)
+            if len(hits)
             else None,
-            "share_extended": round(float(taken.mean()), 4) if len(rows) else None,
+            "share_next": round(float(next_taken.mean()), 4) if len(hits) else None,
+            "share_previous": round(float(back_taken.mean()), 4) if len(hits) else None,
             "top1_answered": round(
                 sum(len(g.y) and bool(g.y[np.argmax(model.scores(g.x))]) for g in answered)
                 / len(inside),
@@ -533,6 +549,21 @@ def measure(model: Model, groups: list[Group]) -> dict:
             else None,
         }
     return out
+
+
+def _extended(model: Model, inside: list[Group], scores: list[np.ndarray]):
+    """Per answerable question with candidates: whether the best holds the gold answer, whether
+    the answer takes in the next sentence and gains it, and the same for the previous one (taken
+    only when the next is not)."""
+    taken, gains = {}, {}
+    for side in SIDES:
+        rows, gains[side], hits, lengths, _ = extension_rows(inside, scores, side)
+        weights, at = model.extension(side)
+        taken[side] = np.array(
+            [lengths[k, 1] > 0 and chance(weights, r) >= at for k, r in enumerate(rows)], bool
+        )
+    back = taken["previous"] & ~taken["next"]
+    return hits, taken["next"], gains["next"], back, gains["previous"]
 
 
 def _counts(groups: list[Group]) -> dict:

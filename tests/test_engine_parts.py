@@ -281,13 +281,39 @@ def test_the_answer_goes_on_into_the_next_sentence_only_when_the_model_says_so(s
     scores = np.where(np.array(cands.index) == best, 1.0, 0.0)
     ranked = Ranked(q, cands, [best], scores[:1], x=x, raw=scores)
     model = default_model()
-    never = compose(snapshot, ranked, replace(model, extend_at=1.01))
+    never = compose(snapshot, ranked, replace(model, extend_at=1.01, back_at=1.01))
     always = compose(snapshot, ranked, replace(model, extend_at=0.0))
     assert "[2]" not in never.answer and len(never.citations) == 1
     assert "19.6万" in always.answer and [c.n for c in always.citations] == [1, 2]
     # the first sentence keeps its own stop, so the two never run into one
     first = always.citations[0].quote.rstrip()
     assert always.answer.startswith(first[:-1] + "[1]" + first[-1]) and first[-1] in "。；"
+
+
+def test_the_answer_takes_in_the_sentence_before_only_when_the_model_says_so(snapshot):
+    from dataclasses import replace
+
+    from bot.answer import compose
+    from bot.pipeline import Ranked
+    from bot.rank import default_model
+    from bot.retrieve import candidates
+
+    q = understand("青川县的人口是多少？", [], wording(snapshot), 1000)
+    cands = candidates(snapshot, q, None, None)
+    x = features.matrix(snapshot, q, cands)
+    best = next(i for i, c in enumerate(snapshot.chunks) if "面积3216" in c.text)
+    after = snapshot.neighbours(best)[1]
+    before = snapshot.neighbours(after)[0]
+    assert before == best
+    scores = np.where(np.array(cands.index) == after, 1.0, 0.0)
+    ranked = Ranked(q, cands, [after], scores[:1], x=x, raw=scores)
+    model = replace(default_model(), extend_at=1.01)
+    never = compose(snapshot, ranked, replace(model, back_at=1.01))
+    always = compose(snapshot, ranked, replace(model, back_at=0.0))
+    assert len(never.citations) == 1 and "19.6万" in never.answer
+    assert [c.n for c in always.citations] == [1, 2]
+    assert "面积3216" in always.citations[0].quote and "19.6万" in always.citations[1].quote
+    assert always.answer.index("面积3216") < always.answer.index("19.6万")
 
 
 def test_a_passage_of_the_kind_asked_for_leads_when_it_ranks_near_the_top(snapshot):
