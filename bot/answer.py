@@ -3,6 +3,8 @@ citation; or the refusal, naming what the documents do not say and what they say
 
 from __future__ import annotations
 
+import re
+
 from bot.cite import citation_for
 from bot.extend import chance, extension_row
 from bot.text import CLAUSE_ENDS, CLOSERS, SENTENCE_ENDS
@@ -12,6 +14,7 @@ from bot.verdict import Reason, Verdict
 
 MAX_NAMED = 2
 LEADS_IN = "：:"
+CLOSED = re.compile(f"[{re.escape(SENTENCE_ENDS)}][{re.escape(CLOSERS)}]+$")
 
 
 def compose(snapshot, ranked, model) -> Answer:
@@ -36,8 +39,9 @@ def compose(snapshot, ranked, model) -> Answer:
             0, (before, *best_window(prev.text, query, snapshot.typed[before], model.trim))
         )
     citations = [citation_for(snapshot.chunks[k], a, b, n) for n, (k, a, b) in enumerate(parts, 1)]
-    text = "".join(f"{_clip(c.quote)}[{c.n}]{_end(c.quote)}" for c in citations[:-1])
-    return Answer(f"{text}{_clip(citations[-1].quote)}[{citations[-1].n}]。", citations=citations)
+    last = len(citations)
+    text = "".join(_cited(c.quote, c.n, c.n == last) for c in citations)
+    return Answer(text, citations=citations)
 
 
 def takes(snapshot, ranked, model, best: int, other: int, side: str) -> bool:
@@ -65,14 +69,15 @@ def _clip(quote: str) -> str:
     return quote.rstrip(SENTENCE_ENDS + CLAUSE_ENDS + " ") or quote
 
 
-def _end(quote: str) -> str:
-    """How a quote that another follows ends: with its own stop (。；：？), so two sentences
-    never run into one; 。 when it had none; nothing when it ends inside quotation marks."""
+def _cited(quote: str, n: int, last: bool) -> str:
+    """A quote in the answer with its citation mark, ending as a sentence: with its own stop
+    (。；：？) when another quote follows, with 。 when it is the last, and with nothing more
+    when a quotation closes after its stop (……守尔。」[1])."""
     body = _clip(quote)
-    if body.endswith(tuple(CLOSERS)):
-        return ""
+    if CLOSED.search(body):
+        return f"{body}[{n}]"
     stop = quote[len(body) :].strip()[:1]
-    return stop if stop and stop in SENTENCE_ENDS + LEADS_IN else "。"
+    return f"{body}[{n}]{stop if not last and stop and stop in SENTENCE_ENDS + LEADS_IN else '。'}"
 
 
 def refusal(snapshot, query, verdict: Verdict, ranked: list[int], about: str) -> Answer:
@@ -105,7 +110,9 @@ def refusal(snapshot, query, verdict: Verdict, ranked: list[int], about: str) ->
     ):
         chunk = snapshot.chunks[near]
         citation = citation_for(chunk, 0, len(chunk.text), 1)
-        return Answer(f"{text}文章中相关的内容是：{_clip(citation.quote)}[1]。", True, [citation])
+        return Answer(
+            f"{text}文章中相关的内容是：{_cited(citation.quote, 1, True)}", True, [citation]
+        )
     return Answer(text + about, refused=True)
 
 

@@ -409,3 +409,15 @@ def test_the_ngram_index_answers_substring_questions_exactly_as_the_text_does():
     pieces += ["", "短句\n一", "南部。\n森林", "部。森"]
     assert [p in grams for p in pieces] == [p in corpus for p in pieces]
     assert sum(p in corpus for p in pieces) > 100 and sum(p not in corpus for p in pieces) > 100
+
+
+def test_each_quote_ends_as_a_sentence_of_its_own():
+    from bot.answer import _cited
+
+    assert _cited("封为道员头衔。", 1, last=False) == "封为道员头衔[1]。"
+    assert _cited("主要包括：", 1, last=False) == "主要包括[1]："
+    assert _cited("旗下包含莎莉品牌；", 1, last=False) == "旗下包含莎莉品牌[1]；"
+    assert _cited("出版了《朝花夕拾》", 2, last=True) == "出版了《朝花夕拾》[2]。"
+    assert _cited("这个问题好吗？", 2, last=True) == "这个问题好吗[2]。"
+    # a quotation closing after its own stop needs no second one
+    assert _cited("后当献于上。」", 2, last=True) == "后当献于上。」[2]"
