@@ -89,8 +89,8 @@ eval-squad: install
 	$(PY) -m eval --squad eval/datasets/drcd_dev.json --by-article --split validate --passages 12 \
 	  --report eval/report/drcd
 
-# Refit the ranker, the refusal model, the trimmer and the next-sentence choice
-# (bot/model/ranker.json), about 8 minutes.
+# Refit the ranker, the refusal model, the trimmer and the neighbouring-sentence choices
+# (bot/model/ranker.json), about 4 minutes.
 fit: install
 	$(PY) -m eval.fit
 

@@ -1,7 +1,7 @@
 """The learned models: boosted trees ranking candidate sentences, a boosted-tree refusal score,
-the trimmer's and the next-sentence choice's weights, all read from bot/model/ranker.json, which
-`python -m eval.fit` writes with the data it was fitted on and the scores it reached on data it
-was not."""
+the trimmer's and the neighbouring-sentence choices' weights, all read from
+bot/model/ranker.json, which `python -m eval.fit` writes with the data it was fitted on and the
+scores it reached on data it was not."""
 
 from __future__ import annotations
 
