@@ -264,7 +264,9 @@ def test_the_ranker_sees_each_candidate_against_the_others():
     assert ranker_inputs(x[:0]).shape == (0, wide.shape[1])
 
 
-def test_the_answer_goes_on_into_the_next_sentence_only_when_the_model_says_so(snapshot):
+def _composed(snapshot, question: str, best: int, **thresholds):
+    """The answer composed with sentence `best` ranked first, by the shipped model with the
+    neighbouring-sentence thresholds replaced."""
     from dataclasses import replace
 
     from bot.answer import compose
@@ -272,17 +274,19 @@ def test_the_answer_goes_on_into_the_next_sentence_only_when_the_model_says_so(s
     from bot.rank import default_model
     from bot.retrieve import candidates
 
-    q = understand("青川县的面积是多少？", [], wording(snapshot), 1000)
+    q = understand(question, [], wording(snapshot), 1000)
     cands = candidates(snapshot, q, None, None)
     x = features.matrix(snapshot, q, cands)
-    best = next(i for i, c in enumerate(snapshot.chunks) if "面积3216" in c.text)
-    after = snapshot.neighbours(best)[1]
-    assert after is not None
     scores = np.where(np.array(cands.index) == best, 1.0, 0.0)
     ranked = Ranked(q, cands, [best], scores[:1], x=x, raw=scores)
-    model = default_model()
-    never = compose(snapshot, ranked, replace(model, extend_at=1.01, back_at=1.01))
-    always = compose(snapshot, ranked, replace(model, extend_at=0.0))
+    return compose(snapshot, ranked, replace(default_model(), **thresholds))
+
+
+def test_the_answer_goes_on_into_the_next_sentence_only_when_the_model_says_so(snapshot):
+    best = next(i for i, c in enumerate(snapshot.chunks) if "面积3216" in c.text)
+    assert snapshot.neighbours(best)[1] is not None
+    never = _composed(snapshot, "青川县的面积是多少？", best, extend_at=1.01, back_at=1.01)
+    always = _composed(snapshot, "青川县的面积是多少？", best, extend_at=0.0)
     assert "[2]" not in never.answer and len(never.citations) == 1
     assert "19.6万" in always.answer and [c.n for c in always.citations] == [1, 2]
     # the first sentence keeps its own stop, so the two never run into one
@@ -291,25 +295,12 @@ def test_the_answer_goes_on_into_the_next_sentence_only_when_the_model_says_so(s
 
 
 def test_the_answer_takes_in_the_sentence_before_only_when_the_model_says_so(snapshot):
-    from dataclasses import replace
-
-    from bot.answer import compose
-    from bot.pipeline import Ranked
-    from bot.rank import default_model
-    from bot.retrieve import candidates
-
-    q = understand("青川县的人口是多少？", [], wording(snapshot), 1000)
-    cands = candidates(snapshot, q, None, None)
-    x = features.matrix(snapshot, q, cands)
-    best = next(i for i, c in enumerate(snapshot.chunks) if "面积3216" in c.text)
-    after = snapshot.neighbours(best)[1]
-    before = snapshot.neighbours(after)[0]
-    assert before == best
-    scores = np.where(np.array(cands.index) == after, 1.0, 0.0)
-    ranked = Ranked(q, cands, [after], scores[:1], x=x, raw=scores)
-    model = replace(default_model(), extend_at=1.01)
-    never = compose(snapshot, ranked, replace(model, back_at=1.01))
-    always = compose(snapshot, ranked, replace(model, back_at=0.0))
+    first = next(i for i, c in enumerate(snapshot.chunks) if "面积3216" in c.text)
+    second = snapshot.neighbours(first)[1]
+    assert snapshot.neighbours(second)[0] == first
+    asked = "青川县的人口是多少？"
+    never = _composed(snapshot, asked, second, extend_at=1.01, back_at=1.01)
+    always = _composed(snapshot, asked, second, extend_at=1.01, back_at=0.0)
     assert len(never.citations) == 1 and "19.6万" in never.answer
     assert [c.n for c in always.citations] == [1, 2]
     assert "面积3216" in always.citations[0].quote and "19.6万" in always.citations[1].quote
