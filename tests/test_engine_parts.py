@@ -412,3 +412,12 @@ def test_each_quote_ends_as_a_sentence_of_its_own():
     assert _cited("这个问题好吗？", 2, last=True) == "这个问题好吗[2]。"
     # a quotation closing after its own stop needs no second one
     assert _cited("后当献于上。」", 2, last=True) == "后当献于上。」[2]"
+
+
+def test_a_year_counts_however_written_and_a_span_of_years_does_not():
+    from bot.verdict import YEAR_WRITTEN
+
+    for year in ("于645年", "民国三十四年", "公元前216年", "一九九八年", "十六年三月", "庚申年"):
+        assert YEAR_WRITTEN.search(year), year
+    for span in ("五年累计营造林", "历时30年", "三年来", "九十年代", "约10年后", "三年级"):
+        assert not YEAR_WRITTEN.search(span), span
