@@ -77,7 +77,9 @@ def _cited(quote: str, n: int, last: bool) -> str:
     if CLOSED.search(body):
         return f"{body}[{n}]"
     stop = quote[len(body) :].strip()[:1]
-    return f"{body}[{n}]{stop if not last and stop and stop in SENTENCE_ENDS + LEADS_IN else '。'}"
+    if last or not stop or stop not in SENTENCE_ENDS + LEADS_IN:
+        stop = "。"
+    return f"{body}[{n}]{stop}"
 
 
 def refusal(snapshot, query, verdict: Verdict, ranked: list[int], about: str) -> Answer:
