@@ -90,9 +90,10 @@ def refusal(snapshot, query, verdict: Verdict, ranked: list[int], about: str) ->
             f"文章中没有提到这方面的内容：我只回答文章里写到的事实。{about}", refused=True
         )
     missing = [_as_asked(m, query) for m in verdict.missing]
-    present = [
-        _as_asked(t, query) for t in query.terms if t in query.own and t not in query.unknown
-    ]
+    # the question's most telling words that the documents know (卫冕, not 一直), in its order
+    known = [t for t in query.terms if t in query.own and t not in query.unknown]
+    telling = sorted(known, key=query.terms.get, reverse=True)[:MAX_NAMED]
+    present = [_as_asked(t, query) for t in known if t in telling]
     if verdict.reason in (Reason.YEAR, Reason.NUMBER) and present:
         topic = f"{'、'.join(missing)}的{'、'.join(present[:MAX_NAMED])}"
     elif verdict.reason in LACKING:

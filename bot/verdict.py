@@ -109,7 +109,8 @@ def decide(
         return Verdict(Reason.YEAR, confidence, missing)
     found = number_values(evidence)
     missing = tuple(n for n in query.numbers if not number_values(n) <= found)
-    missing += tuple(f"第{o}" for o in ordinals(query.text) - ordinals(evidence))
+    lacking = ordinals(query.text) - ordinals(evidence)
+    missing += tuple(w for w, o in _ordinals_written(query.text).items() if o in lacking)
     if missing:
         return Verdict(Reason.NUMBER, confidence, missing)
     return Verdict(Reason.SUPPORTED, confidence)
@@ -117,12 +118,18 @@ def decide(
 
 def ordinals(text: str) -> set[str]:
     """Ordinals written either way, as digits: 第六 and 第6 are both '6'."""
-    out = {"1"} if FIRST.search(text) else set()
-    for raw in ORDINAL.findall(text):
+    return set(_ordinals_written(text).values())
+
+
+def _ordinals_written(text: str) -> dict[str, str]:
+    """Each ordinal as the text writes it, with its value as digits (第六 -> '6', 首任 -> '1')."""
+    out = {m.group(0): "1" for m in FIRST.finditer(text)}
+    for m in ORDINAL.finditer(text):
+        raw = m.group(1)
         if raw.isdigit():
-            out.add(raw)
+            out[m.group(0)] = raw
         elif raw == "十":
-            out.add("10")
+            out[m.group(0)] = "10"
         elif len(raw) == 1:
-            out.add(CN_DIGITS.get(raw, raw))
+            out[m.group(0)] = CN_DIGITS.get(raw, raw)
     return out
