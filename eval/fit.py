@@ -88,6 +88,15 @@ class Group:
     # sentences together (0 when there is none); and the same of the sentence before it
     after: np.ndarray | None = None
     before: np.ndarray | None = None
+    # per candidate: whether it holds the gold answer where the dataset marks it (None when the
+    # dataset marks no place); `y` counts the answer anywhere, as the evaluation does
+    located: np.ndarray | None = None
+
+    @property
+    def target(self) -> np.ndarray:
+        """What the ranker learns to put first: the candidate where the dataset marks the
+        answer (a short answer such as a year is often in other sentences too), else `y`."""
+        return self.located if self.located is not None and self.located.any() else self.y
 
     def neighbours(self, side: str) -> np.ndarray | None:
         return self.after if side == "next" else self.before
@@ -121,6 +130,10 @@ def groups_of(world: World, cache, asked=None, label=None) -> list[Group]:
         chunks = [world.snapshot.chunks[i] for i in cands.index]
         y = np.array([inside and label(q, c) for c in chunks], dtype=np.float32)
         group = Group(world.name, q.text, inside, x, y, [c.text for c in chunks], unit=q.unit)
+        if inside and getattr(q, "at", None):
+            group.located = y * np.array(
+                [any(c.start <= a < c.end for a in q.at) for c in chunks], dtype=np.float32
+            )
         group.terms = len(query.terms)
         group.wants = query.wants
         group.index = list(cands.index)
@@ -310,7 +323,7 @@ def cross_scores(groups: list[Group], weights: list[float]) -> list[np.ndarray]:
     for k in range(FOLDS):
         train = [(g, w) for g, w, f in zip(groups, weights, folds) if f != k and g.inside]
         forest = learn.fit_lambdarank(
-            [(ranker_inputs(g.x), g.y) for g, _ in train], [w for _, w in train]
+            [(ranker_inputs(g.x), g.target) for g, _ in train], [w for _, w in train]
         )
         for n, (g, f) in enumerate(zip(groups, folds)):
             if f == k:
@@ -421,7 +434,7 @@ def fit_models(
     weights = _weights(fit)
     answered = [(g, w) for g, w in zip(fit, weights) if g.inside and not g.near_miss]
     forest = learn.fit_lambdarank(
-        [(ranker_inputs(g.x), g.y) for g, _ in answered], [w for _, w in answered]
+        [(ranker_inputs(g.x), g.target) for g, _ in answered], [w for _, w in answered]
     )
     scores = cross_scores(fit, weights)
     extend, extend_at, extend_report = fit_extension(fit, scores, "next")

@@ -34,6 +34,8 @@ class Question:
     text: str
     answers: list[str]
     unit: str = ""
+    # where the dataset marks each answer, as offsets into the unit's document (Unit.document)
+    at: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -95,20 +97,39 @@ def load_units(path: str | Path, by_article: bool = False) -> list[Unit]:
         for g, group in enumerate(groups):
             key = f"{title}#{a}" if by_article else f"{title}#{a}.{g}"
             unit = Unit(key, title, [p["context"] for p in group])
+            document = unit.document()
+            offset = len(f"# {title}\n\n")
             for p in group:
+                context = p["context"]
+                start = offset - (len(context) - len(context.lstrip()))
                 for qa in p.get("qas", []):
-                    answers = [
-                        x["text"] for x in qa.get("answers", []) if x.get("text", "").strip()
-                    ]
-                    if qa.get("question", "").strip() and answers:
+                    given = [x for x in qa.get("answers", []) if x.get("text", "").strip()]
+                    if qa.get("question", "").strip() and given:
+                        answers = [x["text"] for x in given]
+                        at = _marked(document, start, given)
                         unit.questions.append(
-                            Question(str(qa.get("id", "")), qa["question"].strip(), answers, key)
+                            Question(
+                                str(qa.get("id", "")), qa["question"].strip(), answers, key, at
+                            )
                         )
+                offset += len(context.strip()) + 2
             if unit.questions:
                 units.append(unit)
     if not units:
         raise SquadError(f"{path}: no passage with an answered question")
     return units
+
+
+def _marked(document: str, start: int, given: list[dict]) -> list[int]:
+    """Offsets in the document of the answers whose `answer_start` points at their text."""
+    out = []
+    for x in given:
+        at = x.get("answer_start")
+        if isinstance(at, int) and at >= 0:
+            at += start
+            if document[at : at + len(x["text"])] == x["text"]:
+                out.append(at)
+    return out
 
 
 def sample(units: list[Unit], n: int | None, seed: int = 0, split: str = "all") -> Sample:

@@ -373,6 +373,79 @@ def test_the_fit_and_validate_halves_never_share_a_passage(tmp_path):
     assert {q.unit for q in chosen.outside}.isdisjoint(u.key for u in chosen.units)
 
 
+def test_each_answer_is_placed_where_the_dataset_marks_it(tmp_path):
+    first = "  1990年，甲队夺冠。1994年，乙队夺冠。"
+    second = "乙队成立于1994年。"
+    data = {
+        "data": [
+            {
+                "title": "联赛",
+                "paragraphs": [
+                    {
+                        "context": first,
+                        "qas": [
+                            {
+                                "id": "a",
+                                "question": "乙队哪年夺冠？",
+                                "answers": [
+                                    {"text": "1994年", "answer_start": first.index("1994")},
+                                    {"text": "1994", "answer_start": 0},  # marks the wrong place
+                                ],
+                            }
+                        ],
+                    },
+                    {
+                        "context": second,
+                        "qas": [
+                            {
+                                "id": "b",
+                                "question": "乙队哪年成立？",
+                                "answers": [{"text": "1994年", "answer_start": 5}],
+                            }
+                        ],
+                    },
+                ],
+            }
+        ]
+    }
+    path = tmp_path / "set.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    (unit,) = load_units(path, by_article=True)
+    document = unit.document()
+    a, b = unit.questions
+    assert len(a.at) == 1 and document[a.at[0] :].startswith("1994年，乙队夺冠")
+    assert len(b.at) == 1 and document[b.at[0] :].startswith("1994年。")
+
+
+def test_each_marked_place_lies_in_a_chunk_that_holds_the_answer(tmp_path):
+    units = load_units(ROOT / "eval" / "datasets" / "drcd_dev.json", by_article=True)[:5]
+    asked = placed = 0
+    for n, unit in enumerate(units):
+        path = tmp_path / unit.filename(n)
+        path.write_text(unit.document(), encoding="utf-8")
+        chunks = chunk_document(load_document(path, f"docs/{path.name}"))
+        for q in unit.questions:
+            asked += 1
+            placed += any(
+                c.start <= a < c.end and any(x in c.text for x in q.answers)
+                for c in chunks
+                for a in q.at
+            )
+    assert asked > 50 and placed == asked
+
+
+def test_the_ranker_learns_the_sentence_where_the_dataset_marks_the_answer():
+    from eval.fit import Group
+
+    # both sentences hold 1994年; the dataset marks the second
+    group = Group("w", "乙队哪年夺冠？", True, np.zeros((2, 1)), np.array([1.0, 1.0]))
+    assert list(group.target) == [1.0, 1.0]  # no mark: every sentence with the answer
+    group.located = np.array([0.0, 1.0])
+    assert list(group.target) == [0.0, 1.0]
+    group.located = np.array([0.0, 0.0])  # the marked sentence was not retrieved
+    assert list(group.target) == [1.0, 1.0]
+
+
 def test_a_file_that_is_not_squad_is_one_clear_error(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text('{"rows": []}', encoding="utf-8")
