@@ -20,8 +20,8 @@ CLOSED = re.compile(f"[{re.escape(SENTENCE_ENDS)}][{re.escape(CLOSERS)}]+$")
 def compose(snapshot, ranked, model) -> Answer:
     """The answer from the best sentence (cut to the clauses that hold the fact), with the next
     sentence of its paragraph when the first only leads in to it (「包括：」) or when the
-    next-sentence model says it likely holds or completes the fact; else with the sentence
-    before it when the previous-sentence model says so."""
+    next-sentence model says it likely holds or completes the fact, and with the sentence
+    before it when the previous-sentence model says so (each model decides for its own side)."""
     query, best = ranked.query, ranked.order[0]
     chunk = snapshot.chunks[best]
     i, j = best_window(chunk.text, query, snapshot.typed[best], model.trim)
@@ -33,7 +33,7 @@ def compose(snapshot, ranked, model) -> Answer:
     ):
         nxt = snapshot.chunks[after]
         parts.append((after, *best_window(nxt.text, query, snapshot.typed[after], model.trim)))
-    elif before is not None and i == 0 and takes(snapshot, ranked, model, best, before, "previous"):
+    if before is not None and i == 0 and takes(snapshot, ranked, model, best, before, "previous"):
         prev = snapshot.chunks[before]
         parts.insert(
             0, (before, *best_window(prev.text, query, snapshot.typed[before], model.trim))

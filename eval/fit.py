@@ -568,8 +568,7 @@ def measure(model: Model, groups: list[Group]) -> dict:
 
 def _extended(model: Model, inside: list[Group], scores: list[np.ndarray]):
     """Per answerable question with candidates: whether the best holds the gold answer, whether
-    the answer takes in the next sentence and gains it, and the same for the previous one (taken
-    only when the next is not)."""
+    the answer takes in the next sentence and gains it, and the same for the previous one."""
     taken, gains = {}, {}
     for side in SIDES:
         rows, gains[side], hits, lengths, _ = extension_rows(inside, scores, side)
@@ -577,8 +576,7 @@ def _extended(model: Model, inside: list[Group], scores: list[np.ndarray]):
         taken[side] = np.array(
             [lengths[k, 1] > 0 and chance(weights, r) >= at for k, r in enumerate(rows)], bool
         )
-    back = taken["previous"] & ~taken["next"]
-    return hits, taken["next"], gains["next"], back, gains["previous"]
+    return hits, taken["next"], gains["next"], taken["previous"], gains["previous"]
 
 
 def _counts(groups: list[Group]) -> dict:

@@ -315,6 +315,24 @@ def test_the_answer_takes_in_the_sentence_before_only_when_the_model_says_so(sna
     assert always.answer.index("面积3216") < always.answer.index("19.6万")
 
 
+def test_each_side_is_taken_in_when_its_own_model_says_so(tmp_path):
+    path = tmp_path / "town.md"
+    path.write_text(
+        "# 青川县\n\n青川县位于四川省北部。2019年全县常住人口19.6万人。全县森林覆盖率达到74.3%。\n",
+        encoding="utf-8",
+    )
+    town = build_snapshot(chunk_document(load_document(path, "docs/town.md")), {})
+    middle = next(i for i, c in enumerate(town.chunks) if "19.6万" in c.text)
+    before, after = town.neighbours(middle)
+    both = _composed(town, "青川县的人口是多少？", middle, extend_at=0.0, back_at=0.0)
+    assert [c.quote for c in both.citations] == [
+        town.chunks[before].text,
+        town.chunks[middle].text,
+        town.chunks[after].text,
+    ]
+    assert [c.n for c in both.citations] == [1, 2, 3]
+
+
 def test_a_passage_of_the_kind_asked_for_leads_when_it_ranks_near_the_top(snapshot):
     from types import SimpleNamespace
 
