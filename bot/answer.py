@@ -95,10 +95,10 @@ def refusal(snapshot, query, verdict: Verdict, ranked: list[int], about: str) ->
     telling = sorted(known, key=query.terms.get, reverse=True)[:MAX_NAMED]
     present = [_as_asked(t, query) for t in known if t in telling]
     if verdict.reason in (Reason.YEAR, Reason.NUMBER) and present:
-        topic = f"{'、'.join(missing)}的{'、'.join(present[:MAX_NAMED])}"
+        topic = f"{'、'.join(missing)}的{'、'.join(present)}"
     elif verdict.reason in LACKING:
         what = LACKING[verdict.reason]
-        topic = f"{'、'.join(present[:MAX_NAMED])}的{what}" if present else what
+        topic = f"{'、'.join(present)}的{what}" if present else what
     elif missing and len(missing) <= MAX_NAMED:
         topic = "、".join(missing)
     else:

@@ -26,6 +26,9 @@ class SquadError(JJQAError):
     """A SQuAD-format file cannot be read or holds nothing to ask."""
 
 
+PARAGRAPH_BREAK = "\n\n"
+
+
 @dataclass
 class Question:
     """One question and its acceptable answers (any of them counts)."""
@@ -59,7 +62,16 @@ class Unit:
 
     def document(self) -> str:
         """The file's text: the title as a `#` heading, then the paragraphs."""
-        return f"# {self.title}\n\n" + "\n\n".join(p.strip() for p in self.paragraphs) + "\n"
+        return self._heading() + PARAGRAPH_BREAK.join(p.strip() for p in self.paragraphs) + "\n"
+
+    def offset(self, k: int, at: int) -> int:
+        """Where character `at` of paragraph k, as the dataset gives it, lies in the document."""
+        before = sum(len(p.strip()) + len(PARAGRAPH_BREAK) for p in self.paragraphs[:k])
+        given = self.paragraphs[k]
+        return len(self._heading()) + before + at - (len(given) - len(given.lstrip()))
+
+    def _heading(self) -> str:
+        return f"# {self.title}\n\n"
 
 
 @dataclass
@@ -98,21 +110,17 @@ def load_units(path: str | Path, by_article: bool = False) -> list[Unit]:
             key = f"{title}#{a}" if by_article else f"{title}#{a}.{g}"
             unit = Unit(key, title, [p["context"] for p in group])
             document = unit.document()
-            offset = len(f"# {title}\n\n")
-            for p in group:
-                context = p["context"]
-                start = offset - (len(context) - len(context.lstrip()))
+            for k, p in enumerate(group):
                 for qa in p.get("qas", []):
                     given = [x for x in qa.get("answers", []) if x.get("text", "").strip()]
                     if qa.get("question", "").strip() and given:
                         answers = [x["text"] for x in given]
-                        at = _marked(document, start, given)
+                        at = _marked(unit, k, document, given)
                         unit.questions.append(
                             Question(
                                 str(qa.get("id", "")), qa["question"].strip(), answers, key, at
                             )
                         )
-                offset += len(context.strip()) + 2
             if unit.questions:
                 units.append(unit)
     if not units:
@@ -120,13 +128,14 @@ def load_units(path: str | Path, by_article: bool = False) -> list[Unit]:
     return units
 
 
-def _marked(document: str, start: int, given: list[dict]) -> list[int]:
-    """Offsets in the document of the answers whose `answer_start` points at their text."""
+def _marked(unit: Unit, k: int, document: str, given: list[dict]) -> list[int]:
+    """Offsets in the document of paragraph k's answers whose `answer_start` points at their
+    text."""
     out = []
     for x in given:
         at = x.get("answer_start")
         if isinstance(at, int) and at >= 0:
-            at += start
+            at = unit.offset(k, at)
             if document[at : at + len(x["text"])] == x["text"]:
                 out.append(at)
     return out
