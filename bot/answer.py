@@ -94,8 +94,12 @@ def refusal(snapshot, query, verdict: Verdict, ranked: list[int], about: str) ->
     known = [t for t in query.terms if t in query.own and t not in query.unknown]
     telling = sorted(known, key=query.terms.get, reverse=True)[:MAX_NAMED]
     present = [_as_asked(t, query) for t in known if t in telling]
-    if verdict.reason in (Reason.YEAR, Reason.NUMBER) and present:
+    if verdict.reason is Reason.YEAR and present:
         topic = f"{'、'.join(missing)}的{'、'.join(present)}"
+    elif verdict.reason is Reason.NUMBER and missing:
+        # the number as asked, alone (joined with 的 to the question's nouns it read 「第二的全省」);
+        # the nearby sentence that follows shows what the documents do say
+        topic = "、".join(f"“{m}”" for m in missing)
     elif verdict.reason in LACKING:
         what = LACKING[verdict.reason]
         topic = f"{'、'.join(present)}的{what}" if present else what

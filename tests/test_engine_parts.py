@@ -208,6 +208,18 @@ def test_a_missing_ordinal_is_named_as_the_question_wrote_it(snapshot):
     assert decide(q, "青川县是第1个脱贫的县。", confidence=1.0, threshold=0.5).supported
 
 
+def test_a_refusal_names_a_missing_number_alone_and_a_year_with_its_topic(snapshot):
+    from bot.answer import refusal
+
+    q = understand("青川县是全省第二个脱贫的县吗？", [], wording(snapshot), 1000)
+    verdict = decide(q, "青川县是全省第六个脱贫的县。", confidence=1.0, threshold=0.5)
+    text = refusal(snapshot, q, verdict, [], "").answer
+    assert text == "文章中没有提到“第二”。", text
+    q = understand("青川县2020年常住人口是多少？", [], wording(snapshot), 1000)
+    verdict = decide(q, "2019年全县常住人口19.6万人。", confidence=1.0, threshold=0.5)
+    assert refusal(snapshot, q, verdict, [], "").answer.startswith("文章中没有提到2020年的")
+
+
 def test_a_low_confidence_is_refused(snapshot):
     q = understand("青川县有几所大学？", [], wording(snapshot), 1000)
     verdict = decide(q, "面积3216平方公里。", confidence=0.1, threshold=0.5)
