@@ -97,8 +97,8 @@ def refusal(snapshot, query, verdict: Verdict, ranked: list[int], about: str) ->
     if verdict.reason is Reason.YEAR and present:
         topic = f"{'、'.join(missing)}的{'、'.join(present)}"
     elif verdict.reason is Reason.NUMBER and missing:
-        # the number as asked, alone (joined with 的 to the question's nouns it read 「第二的全省」);
-        # the nearby sentence that follows shows what the documents do say
+        # named alone: joined with 的 to the question's nouns it would read 「第二的全省」; the
+        # nearby sentence that follows shows what the documents say instead
         topic = "、".join(f"“{m}”" for m in missing)
     elif verdict.reason in LACKING:
         what = LACKING[verdict.reason]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from bot import features
+from bot.answer import refusal
 from bot.errors import IndexBuildError
 from bot.frontdoor import classify
 from bot.profile import Profile
@@ -209,8 +210,6 @@ def test_a_missing_ordinal_is_named_as_the_question_wrote_it(snapshot):
 
 
 def test_a_refusal_names_a_missing_number_alone_and_a_year_with_its_topic(snapshot):
-    from bot.answer import refusal
-
     q = understand("青川县是全省第二个脱贫的县吗？", [], wording(snapshot), 1000)
     verdict = decide(q, "青川县是全省第六个脱贫的县。", confidence=1.0, threshold=0.5)
     text = refusal(snapshot, q, verdict, [], "").answer
