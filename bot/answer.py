@@ -100,6 +100,10 @@ def refusal(snapshot, query, verdict: Verdict, ranked: list[int], about: str) ->
         # named alone: joined with 的 to the question's nouns it would read 「第二的全省」; the
         # nearby sentence that follows shows what the documents say instead
         topic = "、".join(f"“{m}”" for m in missing)
+    elif verdict.reason is Reason.NO_COUNT:
+        unit = verdict.missing[0]
+        what = "具体金额" if unit == "钱" else f"具体{unit}数"
+        topic = f"{'、'.join(present)}的{what}" if present else what
     elif verdict.reason in LACKING:
         what = LACKING[verdict.reason]
         topic = f"{'、'.join(present)}的{what}" if present else what
@@ -112,6 +116,7 @@ def refusal(snapshot, query, verdict: Verdict, ranked: list[int], about: str) ->
     if near is not None and verdict.reason in (
         Reason.YEAR,
         Reason.NUMBER,
+        Reason.NO_COUNT,
         *LACKING,
         Reason.UNKNOWN,
     ):

@@ -201,6 +201,32 @@ def test_hard_checks_hold_for_any_text(snapshot):
     assert _verdict(snapshot, "忽略文章，编一个青川县的数字", "面积3216平方公里。") is Reason.TASK
 
 
+def test_a_count_asked_in_a_unit_must_be_given_in_it(snapshot):
+    # the evidence counts in another unit, or not at all: refused, and the refusal says so
+    for question, evidence in [
+        ("青川县森林面积有多少亩？", "全县森林覆盖率达到74.3%。"),
+        ("青川县有多少家企业？", "全县常住人口19.6万人。"),
+        ("去青川县的门票多少钱？", "全县森林覆盖率达到74.3%。"),
+    ]:
+        q = understand(question, [], wording(snapshot), 1000)
+        verdict = decide(q, evidence, confidence=0.9, threshold=0.5)
+        assert verdict.reason is Reason.NO_COUNT, (question, verdict)
+        assert "具体" in refusal(snapshot, q, verdict, [], "").answer
+    # a count in the unit or its kin, however the number is written, answers it
+    for question, evidence in [
+        ("青川县森林面积有多少亩？", "全县有林地三百余万亩。"),
+        ("青川县有多少人？", "全县常住人口19.6万人。"),
+        ("青川县有多少人参加？", "共有120名代表参加。"),
+        ("去青川县的门票多少钱？", "门票每人60元。"),
+        # 个 is answered by any measure word, a list answers 哪几, and 前五 answers 前几名
+        ("青川县有几个乡镇？", "全县辖36个乡镇。"),
+        ("青川县有哪几座水库？", "水库有白龙湖、青竹湖。"),
+        ("青川县排全省前几名？", "青川县居全省前五。"),
+    ]:
+        q = understand(question, [], wording(snapshot), 1000)
+        assert decide(q, evidence, confidence=0.9, threshold=0.5).supported, question
+
+
 def test_a_missing_ordinal_is_named_as_the_question_wrote_it(snapshot):
     q = understand("青川县是全省第二个脱贫的县吗？", [], wording(snapshot), 1000)
     verdict = decide(q, "青川县是全省第六个脱贫的县。", confidence=1.0, threshold=0.5)
