@@ -24,7 +24,7 @@ def compose(snapshot, ranked, model) -> Answer:
     before it when the previous-sentence model says so (each model decides for its own side)."""
     query, best = ranked.query, ranked.order[0]
     chunk = snapshot.chunks[best]
-    i, j = best_window(chunk.text, query, snapshot.typed[best], model.trim)
+    i, j = best_window(chunk.text, query, snapshot.typed[best], model.trim, model.shortening)
     parts = [(best, i, j)]
     before, after = snapshot.neighbours(best)
     if after is not None and (

@@ -16,7 +16,7 @@ from bot import features
 from bot.errors import ConfigError
 from bot.extend import EXTEND_FEATURES
 from bot.trees import Forest
-from bot.trim import TRIM_FEATURES
+from bot.trim import SHORTEN_FEATURES, TRIM_FEATURES
 
 MODEL_FILE = "ranker.json"
 
@@ -90,6 +90,10 @@ class Model:
     back: np.ndarray
     back_at: float
     info: dict = field(default_factory=dict)
+    # the shortening model's weights (over trim.SHORTEN_FEATURES; none: never shorten) and the
+    # chance it needs
+    shorten: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    shorten_at: float = 1.0
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         """The ranker's score of each candidate row."""
@@ -120,6 +124,9 @@ class Model:
             "extend_at": round(float(self.extend_at), 6),
             "back": [round(float(w), 6) for w in self.back],
             "back_at": round(float(self.back_at), 6),
+            "shorten_features": list(SHORTEN_FEATURES),
+            "shorten": [round(float(w), 6) for w in self.shorten],
+            "shorten_at": round(float(self.shorten_at), 6),
         }
         # what the fitting recorded beside the weights never overrides them
         return fields | {k: v for k, v in self.info.items() if k not in fields}
@@ -132,6 +139,7 @@ class Model:
             or data.get("trim_features") != list(TRIM_FEATURES)
             or data.get("relative") != list(RELATIVE)
             or data.get("extend_features") != list(EXTEND_FEATURES)
+            or data.get("shorten_features", list(SHORTEN_FEATURES)) != list(SHORTEN_FEATURES)
         ):
             raise ConfigError(
                 "the ranker model was fitted on other features than this code computes; "
@@ -155,6 +163,9 @@ class Model:
                 "extend_at",
                 "back",
                 "back_at",
+                "shorten_features",
+                "shorten",
+                "shorten_at",
             )
         }
         return cls(
@@ -167,7 +178,14 @@ class Model:
             np.array(data["back"], dtype=np.float32),
             float(data["back_at"]),
             info,
+            np.array(data.get("shorten", []), dtype=np.float32),
+            float(data.get("shorten_at", 1.0)),
         )
+
+    @property
+    def shortening(self) -> tuple[np.ndarray, float] | None:
+        """The shortening model's weights and the chance it needs; None when it has none."""
+        return (self.shorten, self.shorten_at) if len(self.shorten) else None
 
 
 @cache

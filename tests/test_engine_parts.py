@@ -370,6 +370,59 @@ def test_each_side_is_taken_in_when_its_own_model_says_so(tmp_path):
     assert [c.n for c in both.citations] == [1, 2, 3]
 
 
+def test_a_middling_sentence_is_cut_short_only_when_the_shortening_model_is_sure(tmp_path):
+    from dataclasses import replace
+
+    from bot.rank import Model, default_model
+    from bot.trim import SHORT_ANSWER_CHARS, SHORTEN_FEATURES
+
+    path = tmp_path / "town.md"
+    long = (
+        "青川县位于四川省北部，地处川甘陕三省交界处，东邻陕西省宁强县，北接甘肃省文县，"
+        "2019年全县常住人口19.6万人，森林覆盖率达到74.3%。"
+    )
+    path.write_text(f"# 青川县\n\n{long}\n", encoding="utf-8")
+    town = build_snapshot(chunk_document(load_document(path, "docs/town.md")), {})
+    best = next(i for i, c in enumerate(town.chunks) if "19.6万" in c.text)
+    assert len(town.chunks[best].text) > SHORT_ANSWER_CHARS
+    sure = np.zeros(len(SHORTEN_FEATURES), dtype=np.float32)
+    sure[0] = 10.0  # the bias alone: a chance of nearly 1 for any run
+    asked = "青川县2019年常住人口是多少？"
+    kept = _composed(town, asked, best, extend_at=1.01, back_at=1.01, shorten=sure, shorten_at=1.0)
+    cut = _composed(town, asked, best, extend_at=1.01, back_at=1.01, shorten=sure, shorten_at=0.5)
+    assert kept.citations[0].quote == town.chunks[best].text
+    quote = cut.citations[0].quote
+    assert "19.6万人" in quote and len(quote) <= SHORT_ANSWER_CHARS + 1 and quote in long
+    # a run that would drop a year the question asks and the sentence holds is never taken
+    both = "青川县2015年和2019年森林覆盖率各是多少？"
+    path.write_text(
+        "# 青川县\n\n2015年全县森林覆盖率为70.1%，地处川甘陕三省交界处，东邻陕西省宁强县，"
+        "北接甘肃省文县，西连九寨沟县，南与剑阁县相邻，2019年全县森林覆盖率达到74.3%。\n",
+        encoding="utf-8",
+    )
+    town = build_snapshot(chunk_document(load_document(path, "docs/town.md")), {})
+    best = next(i for i, c in enumerate(town.chunks) if "74.3%" in c.text)
+    kept = _composed(town, both, best, extend_at=1.01, back_at=1.01, shorten=sure, shorten_at=0.5)
+    assert "70.1%" in kept.answer and "74.3%" in kept.answer
+    # the shortening model travels with the rest of the model file
+    model = replace(default_model(), shorten=sure, shorten_at=0.5)
+    again = Model.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert np.allclose(again.shorten, sure) and again.shortening[1] == 0.5
+
+
+def test_a_short_run_never_cuts_through_an_enumeration(snapshot):
+    from bot.trim import short_runs
+
+    text = (
+        "青川县位于四川省北部，地处川甘陕三省交界处，东邻陕西省宁强县，北接甘肃省文县，"
+        "全县现有小学、中学分别达41所、17所，在校学生约2.1万人。"
+    )
+    q = understand("青川县有多少所中学？", [], wording(snapshot), 1000)
+    runs = short_runs(text, q)
+    assert runs and all(text[j : j + 1] != "、" and text[i - 1 : i] != "、" for i, j in runs)
+    assert any("41所、17所" in text[i:j] for i, j in runs)
+
+
 def test_a_passage_of_the_kind_asked_for_leads_when_it_ranks_near_the_top(snapshot):
     from types import SimpleNamespace
 
