@@ -242,8 +242,8 @@ def _fmt(name: str, value) -> str:
         return "–"
     if name.endswith("_ms"):
         return f"{value:.1f}"
-    if name.endswith("_chars"):
-        return f"{value:.0f}"
+    if name.endswith("_chars"):  # a median of an even count can fall halfway: 60.5, not 60
+        return f"{value:g}"
     return f"{value:.3f}"
 
 

@@ -610,3 +610,15 @@ def test_a_year_counts_however_written_and_a_span_of_years_does_not():
         assert YEAR_WRITTEN.search(year), year
     for span in ("五年累计营造林", "历时30年", "三年来", "九十年代", "约10年后", "三年级"):
         assert not YEAR_WRITTEN.search(span), span
+
+
+def test_the_reading_table_shows_a_median_that_falls_halfway():
+    from eval.reading import Asked, ReadingEvaluation, table
+
+    asked = [
+        Asked(f"q{n}", "问？", True, "答[1]。", "answer", False, True, True, chars, 10.0)
+        for n, chars in enumerate((60, 61))
+    ]
+    baseline = {"gold_in_sentence": 1.0, "median_chars": 50}
+    shown = table(ReadingEvaluation("x.json", 1, 2, asked, baseline, 1.0, 0.1))
+    assert "| 60.5 |" in shown, shown
