@@ -215,8 +215,10 @@ def _short_rows(world: World, query, i: int, q) -> list[tuple[np.ndarray, np.nda
     """The short runs of a middling answering sentence, labelled by whether they keep the gold
     answer."""
     text = world.snapshot.chunks[i].text
+    if not SHORT_ANSWER_CHARS < len(text) <= MAX_ANSWER_CHARS:
+        return []
     spans = short_runs(text, query)
-    if not spans or not SHORT_ANSWER_CHARS < len(text) <= MAX_ANSWER_CHARS:
+    if not spans:
         return []
     answers = getattr(q, "answers", None) or []
     y = np.array([contains_gold(text[a:b], answers) for a, b in spans], dtype=np.float32)
@@ -394,8 +396,8 @@ def fit_shortening(
     rows, kept, index = [], [], []
     for n, (g, s) in enumerate(zip(groups, scores)):
         top = int(np.argmax(s)) if len(s) else -1
-        for at, f, y, length in g.shorts:
-            if at != top:
+        for position, f, y, length in g.shorts:
+            if position != top:
                 continue
             k, row = shorten_row(f, f @ trim, g.wants, length)
             rows.append(row)
