@@ -10,7 +10,7 @@ from bot.extend import chance, extension_row
 from bot.text import CLAUSE_ENDS, CLOSERS, SENTENCE_ENDS
 from bot.trim import best_window
 from bot.values import Answer
-from bot.verdict import Reason, Verdict
+from bot.verdict import MEASURED, Reason, Verdict
 
 MAX_NAMED = 2
 LEADS_IN = "：:"
@@ -102,8 +102,10 @@ def refusal(snapshot, query, verdict: Verdict, ranked: list[int], about: str) ->
         topic = "、".join(f"“{m}”" for m in missing)
     elif verdict.reason is Reason.NO_COUNT:
         unit = verdict.missing[0]
-        what = "具体金额" if unit == "钱" else f"具体{unit}数"
-        topic = f"{'、'.join(present)}的{what}" if present else what
+        measured = unit in {name for name, _, _ in MEASURED}  # 面积 says what it is: 具体面积
+        what = "具体金额" if unit == "钱" else f"具体{unit}" if measured else f"具体{unit}数"
+        named = [t for t in present if not (measured and unit in t)]
+        topic = f"{'、'.join(named)}的{what}" if named else what
     elif verdict.reason in LACKING:
         what = LACKING[verdict.reason]
         topic = f"{'、'.join(present)}的{what}" if present else what

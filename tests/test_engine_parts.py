@@ -208,10 +208,7 @@ def test_a_count_asked_in_a_unit_must_be_given_in_it(snapshot):
         ("青川县有多少家企业？", "全县常住人口19.6万人。"),
         ("去青川县的门票多少钱？", "全县森林覆盖率达到74.3%。"),
     ]:
-        q = understand(question, [], wording(snapshot), 1000)
-        verdict = decide(q, evidence, confidence=0.9, threshold=0.5)
-        assert verdict.reason is Reason.NO_COUNT, (question, verdict)
-        assert "具体" in refusal(snapshot, q, verdict, [], "").answer
+        assert "具体" in _count_refusal(snapshot, question, evidence)
     # a count in the unit or its kin, however the number is written, answers it
     for question, evidence in [
         ("青川县森林面积有多少亩？", "全县有林地三百余万亩。"),
@@ -223,8 +220,37 @@ def test_a_count_asked_in_a_unit_must_be_given_in_it(snapshot):
         ("青川县有哪几座水库？", "水库有白龙湖、青竹湖。"),
         ("青川县排全省前几名？", "青川县居全省前五。"),
     ]:
-        q = understand(question, [], wording(snapshot), 1000)
-        assert decide(q, evidence, confidence=0.9, threshold=0.5).supported, question
+        assert _verdict(snapshot, question, evidence) is Reason.SUPPORTED, question
+
+
+def _count_refusal(snapshot, question: str, evidence: str) -> str:
+    """The refusal for a question whose evidence lacks the count or measure asked."""
+    q = understand(question, [], wording(snapshot), 1000)
+    verdict = decide(q, evidence, confidence=0.9, threshold=0.5)
+    assert verdict.reason is Reason.NO_COUNT, (question, verdict)
+    return refusal(snapshot, q, verdict, [], "").answer
+
+
+def test_a_size_asked_by_its_quantity_must_be_measured_in_its_units(snapshot):
+    for question, evidence in [
+        ("青川县的面积有多大？", "2019年全县常住人口19.6万人。"),
+        ("青川县占地面积多大？", "2019年全县常住人口19.6万人。"),
+        ("兰渝铁路全长多少？", "兰渝铁路穿境而过，县城到广元市区约需一小时。"),
+        ("青川县的海拔是多少？", "全县森林覆盖率达到74.3%。"),
+    ]:
+        text = _count_refusal(snapshot, question, evidence)
+        assert "具体面积" in text or "具体长度" in text or "具体高度" in text, text
+        assert "面积的具体面积" not in text and "面积、" not in text, text
+    for question, evidence in [
+        ("青川县的面积有多大？", "青川县位于四川省北部，面积3216平方公里。"),
+        ("青川县的面积有多大？", "全县面积约三千二百平方千米。"),
+        ("兰渝铁路全长多少？", "兰渝铁路全长886公里。"),
+        ("他的身高是多少？", "身高182cm。"),
+        # a share or a multiple of another area is not a measure
+        ("森林面积占全县面积的比例是多少？", "全县森林覆盖率达到74.3%。"),
+        ("青川县的面积是广元市区的几倍？", "约为市区的七倍。"),
+    ]:
+        assert _verdict(snapshot, question, evidence) is Reason.SUPPORTED, question
 
 
 def test_a_missing_ordinal_is_named_as_the_question_wrote_it(snapshot):
