@@ -10,6 +10,7 @@ import numpy as np
 
 from bot import features, frontdoor
 from bot.answer import compose, refusal
+from bot.definition import answers
 from bot.profile import Profile
 from bot.rank import Model, question_features
 from bot.retrieve import Candidates, Dense, candidates
@@ -48,7 +49,10 @@ def rank(live: Live, query: Query, vector, model: Model) -> Ranked:
     cands = candidates(live.snapshot, query, vector, live.dense, live.background)
     x = features.matrix(live.snapshot, query, cands)
     scores = model.scores(x)
-    order = _asked_kind_first(live.snapshot, query, cands, np.argsort(-scores, kind="stable"))
+    order = np.argsort(-scores, kind="stable")
+    order = _asked_kind_first(
+        live.snapshot, query, cands, _defining_first(live.snapshot, query, cands, order)
+    )
     ranked = Ranked(query, cands, [cands.index[k] for k in order], scores[order], x=x, raw=scores)
     confidence = model.confidence(question_features(x, scores, len(query.terms)))
     best = evidence(live.snapshot, ranked.order[0]) if ranked.order else None
@@ -70,6 +74,21 @@ def _asked_kind_first(snapshot, query, cands: Candidates, order: np.ndarray) -> 
         return order
     for at, k in enumerate(order[:ASKED_KIND_WITHIN]):
         if snapshot.chunks[cands.index[k]].kind in query.kinds:
+            return np.concatenate([[k], np.delete(order, at)]) if at else order
+    return order
+
+
+def _defining_first(snapshot, query, cands: Candidates, order: np.ndarray) -> np.ndarray:
+    """The ranking with the best sentence that says what the asked term is (什么是X: 「X（…）
+    是…」) or what else it is called (X又叫什么: 「X，又名…」) in front. The development sets
+    have too few such questions for the ranker's trees to split on (a feature for definitions
+    left every tree unchanged). On their validate halves this puts the gold sentence first for
+    6 more of CMRC's 452 questions (3 of each kind) and for none fewer, and no question from
+    outside the documents is ever answered by it; on the fit halves it gains or loses none."""
+    if not query.defines:
+        return order
+    for at, k in enumerate(order):
+        if answers(query.defines, query.other_name, snapshot.norm[cands.index[k]]):
             return np.concatenate([[k], np.delete(order, at)]) if at else order
     return order
 

@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from bot import frontdoor
+from bot.definition import asked_term
 from bot.followup import is_followup
 from bot.profile import Profile
 from bot.text import (
@@ -59,6 +60,10 @@ class Query:
     focus: tuple[str, ...] = ()  # the terms next to the question word: what is asked about
     kinds: frozenset[str] = frozenset()  # passage kinds asked for (title, byline, caption)
     slot: tuple[str, str] = ("", "")  # the words just before and after the question word
+    # the term a question asks to have defined (什么是乙酰胺 -> 乙酰胺), or whose other name
+    # it asks (凉茶舖又叫什么 -> 凉茶舖, with other_name)
+    defines: str = ""
+    other_name: bool = False
     notice: str = ""  # e.g. that the question was cut
     intent: str = ""  # the smalltalk intent
 
@@ -194,6 +199,7 @@ def _typed(asked: str, own: str, previous: str, wording: Wording, notice: str) -
     tokens = snapshot.tokenizer.search_tokens(own, normalized=True)
     if previous:
         tokens += snapshot.tokenizer.search_tokens(previous, normalized=True)
+    term, other_name = asked_term(own)
     return Query(
         kind="question",
         asked=asked,
@@ -215,6 +221,8 @@ def _typed(asked: str, own: str, previous: str, wording: Wording, notice: str) -
             if f == "ns" and len(w) > 1
         ),
         unit=asked_unit(own),
+        defines=term,
+        other_name=other_name,
         notice=notice,
     )
 

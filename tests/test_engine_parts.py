@@ -648,3 +648,69 @@ def test_the_reading_table_shows_a_median_that_falls_halfway():
     baseline = {"gold_in_sentence": 1.0, "median_chars": 50}
     shown = table(ReadingEvaluation("x.json", 1, 2, asked, baseline, 1.0, 0.1))
     assert "| 60.5 |" in shown, shown
+
+
+@pytest.mark.parametrize(
+    "question, term, other_name",
+    [
+        ("什么是乙酰胺？", "乙酰胺", False),
+        ("乙酰胺是什么", "乙酰胺", False),
+        ("“乡里制”是什么意思？", "乡里制", False),
+        ("何谓牛车水?", "牛车水", False),
+        ("凉茶舖又叫什么？", "凉茶舖", True),
+        ("蓍的别名是什么？", "蓍", True),
+        ("阿閦佛又称之为什么？", "阿閦佛", True),
+        ("威拍哇丽兰室路是以什么来命名的？", "", False),
+        ("伏尔泰的朋友们是什么体裁？", "", False),
+        ("黄帝纪元，又称轩辕纪年，此种概念最早由谁提出?", "", False),
+        ("这是什么", "", False),
+        ("是什么", "", False),
+    ],
+)
+def test_a_question_asking_what_a_term_is_or_is_called_names_the_term(question, term, other_name):
+    from bot.definition import asked_term
+
+    assert asked_term(question) == (term, other_name)
+
+
+@pytest.mark.parametrize(
+    "term, other_name, sentence, answering",
+    [
+        ("乙酰胺", False, "乙酰胺是由乙酸衍生出的酰胺，分子式为CHCONH。", True),
+        ("牛车水", False, "牛车水(;)是新加坡的唐人街。", True),  # brackets as the index has them
+        ("牛车水", False, "牛车水（；）是新加坡的唐人街。", True),
+        ("乡里制", False, "「乡里制」，是中国古代农村社会基层组织体系。", True),
+        ("凉茶舖", True, "凉茶舖，又名凉茶店，是售卖凉茶的商店。", True),
+        ("蓍", True, "蓍（学名：，拼音：shì是），又名欧蓍、千叶蓍。", True),
+        ("乙酰胺", False, "乙酰胺的衍生物二甲基乙酰胺是常用的溶剂。", False),
+        ("牛车水", False, "于是这个以牛车载水的地区就称为牛车水。", False),
+        ("凉茶舖", True, "凉茶舖是售卖凉茶的商店。", False),  # says what it is, not its other name
+        ("乙酰胺", False, "乙酰胺", False),
+    ],
+)
+def test_an_answering_sentence_opens_with_the_term(term, other_name, sentence, answering):
+    from bot.definition import answers
+
+    assert answers(term, other_name, sentence) is answering
+
+
+def test_a_sentence_defining_the_asked_term_leads(tmp_path):
+    from types import SimpleNamespace
+
+    from bot.pipeline import _defining_first
+
+    path = tmp_path / "muer.md"
+    path.write_text(
+        "# 木耳\n\n木耳的产量逐年增加，青川县是产地之一。木耳（学名：Auricularia）是一种食用菌，"
+        "生长在朽木上。\n",
+        encoding="utf-8",
+    )
+    small = build_snapshot(chunk_document(load_document(path, "docs/muer.md")), {})
+    defining = next(i for i, text in enumerate(small.norm) if "食用菌" in text)
+    cands = SimpleNamespace(index=list(range(len(small.chunks))))
+    order = np.array([k for k in range(len(cands.index)) if k != defining] + [defining])
+    asked = understand("什么是木耳？", [], wording(small), 1000)
+    assert (asked.defines, asked.other_name) == ("木耳", False)
+    assert list(_defining_first(small, asked, cands, order)) == [defining, *order[:-1]]
+    other = understand("木耳生长在哪里？", [], wording(small), 1000)
+    assert list(_defining_first(small, other, cands, order)) == list(order)
