@@ -19,8 +19,9 @@ CLOSED = re.compile(f"[{re.escape(SENTENCE_ENDS)}][{re.escape(CLOSERS)}]+$")
 
 def compose(snapshot, ranked, model) -> Answer:
     """The answer from the best sentence (cut to the clauses that hold the fact), with the next
-    sentence of its paragraph when the first only leads in to it (「包括：」) or when the
-    next-sentence model says it likely holds or completes the fact, and with the sentence
+    sentence of its paragraph when the first only leads in to it (「包括：」), when it holds what
+    the first lacks (ranked.through), or when the next-sentence model says it likely holds or
+    completes the fact, and with the sentence
     before it when the previous-sentence model says so (each model decides for its own side)."""
     query, best = ranked.query, ranked.order[0]
     chunk = snapshot.chunks[best]
@@ -28,7 +29,8 @@ def compose(snapshot, ranked, model) -> Answer:
     parts = [(best, i, j)]
     before, after = snapshot.neighbours(best)
     if after is not None and (
-        chunk.text[i:j].rstrip(CLOSERS)[-1:] in LEADS_IN
+        after == ranked.through
+        or chunk.text[i:j].rstrip(CLOSERS)[-1:] in LEADS_IN
         or (j == len(chunk.text) and takes(snapshot, ranked, model, best, after, "next"))
     ):
         nxt = snapshot.chunks[after]

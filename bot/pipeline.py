@@ -16,7 +16,7 @@ from bot.rank import Model, question_features
 from bot.retrieve import Candidates, Dense, candidates
 from bot.understand import Query, Wording, understand
 from bot.values import Answer
-from bot.verdict import Verdict, decide
+from bot.verdict import LACKS, Verdict, decide
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class Ranked:
     verdict: Verdict | None = None
     x: np.ndarray | None = None  # the candidates' features, in the candidates' own order
     raw: np.ndarray | None = None  # the ranker's scores, in the candidates' own order
+    through: int | None = None  # the next sentence the answer must take in (see `rank`)
 
 
 def rank(live: Live, query: Query, vector, model: Model) -> Ranked:
@@ -58,7 +59,25 @@ def rank(live: Live, query: Query, vector, model: Model) -> Ranked:
     best = evidence(live.snapshot, ranked.order[0]) if ranked.order else None
     kind = live.snapshot.chunks[ranked.order[0]].kind if ranked.order else ""
     ranked.verdict = decide(query, best, confidence, model.threshold, kind)
+    if ranked.verdict.reason in LACKS:
+        ranked.verdict, ranked.through = read_on(
+            live.snapshot, query, ranked.order[0], ranked.verdict, model.threshold
+        )
     return ranked
+
+
+def read_on(snapshot, query, i: int, verdict: Verdict, threshold: float):
+    """The verdict on the evidence of chunk i read on into the next sentence of its paragraph,
+    and that sentence, when the evidence lacked something asked (a year, a number, a measure)
+    that the next sentence gives (面积 asked: 「…位于河谷。面积3216平方公里。」); else the
+    verdict as it was and None."""
+    _, after = snapshot.neighbours(i)
+    if after is None:
+        return verdict, None
+    wider = decide(
+        query, evidence(snapshot, i) + snapshot.norm[after], verdict.confidence, threshold
+    )
+    return (wider, after) if wider.supported else (verdict, None)
 
 
 # How far down the ranking a passage of the kind asked for (the byline for 作者是谁, the title)

@@ -112,6 +112,13 @@ class Reason(StrEnum):
     NO_COUNT = "no_count"  # asked how many of a unit (多少亩) or how big (面积), and none given
 
 
+# The refusals that say the evidence lacks something asked (a year, a number, a measure), which
+# more text can mend; the others judge the question or the match.
+LACKS = frozenset(
+    {Reason.YEAR, Reason.NUMBER, Reason.NO_YEAR, Reason.NO_SHARE, Reason.NO_RANK, Reason.NO_COUNT}
+)
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The decision, its reason, the model's confidence and what was missing or present."""

@@ -335,9 +335,9 @@ def test_the_ranker_sees_each_candidate_against_the_others():
     assert ranker_inputs(x[:0]).shape == (0, wide.shape[1])
 
 
-def _composed(snapshot, question: str, best: int, **thresholds):
-    """The answer composed with sentence `best` ranked first, by the shipped model with the
-    neighbouring-sentence thresholds replaced."""
+def _composed(snapshot, question: str, best: int, through=None, **thresholds):
+    """The answer composed with sentence `best` ranked first (reading on into `through`), by
+    the shipped model with the neighbouring-sentence thresholds replaced."""
     from dataclasses import replace
 
     from bot.answer import compose
@@ -349,7 +349,7 @@ def _composed(snapshot, question: str, best: int, **thresholds):
     cands = candidates(snapshot, q, None, None)
     x = features.matrix(snapshot, q, cands)
     scores = np.where(np.array(cands.index) == best, 1.0, 0.0)
-    ranked = Ranked(q, cands, [best], scores[:1], x=x, raw=scores)
+    ranked = Ranked(q, cands, [best], scores[:1], x=x, raw=scores, through=through)
     return compose(snapshot, ranked, replace(default_model(), **thresholds))
 
 
@@ -363,6 +363,33 @@ def test_the_answer_goes_on_into_the_next_sentence_only_when_the_model_says_so(s
     # the first sentence keeps its own stop, so the two never run into one
     first = always.citations[0].quote.rstrip()
     assert always.answer.startswith(first[:-1] + "[1]" + first[-1]) and first[-1] in "。；"
+
+
+def test_what_the_best_sentence_lacks_is_read_on_into_the_next(tmp_path):
+    from bot.pipeline import evidence, read_on
+
+    path = tmp_path / "town.md"
+    path.write_text(
+        "# 萱镇\n\n萱镇位于青川县北部的河谷，是一座古镇。全镇面积约36平方公里，户籍人口2.1万人。"
+        "\n\n萱镇以茶叶闻名。\n",
+        encoding="utf-8",
+    )
+    town = build_snapshot(chunk_document(load_document(path, "docs/town.md")), {})
+    first = next(i for i, c in enumerate(town.chunks) if "古镇" in c.text)
+    last = next(i for i, c in enumerate(town.chunks) if "茶叶" in c.text)
+    area = understand("萱镇的面积有多大？", [], wording(town), 1000)
+    lacking = decide(area, evidence(town, first), confidence=0.9, threshold=0.5)
+    assert lacking.reason is Reason.NO_COUNT
+    verdict, through = read_on(town, area, first, lacking, 0.5)
+    assert verdict.supported and through == town.neighbours(first)[1]
+    answer = _composed(town, area.text, first, through, extend_at=1.01, back_at=1.01)
+    assert [c.n for c in answer.citations] == [1, 2] and "36平方公里" in answer.citations[1].quote
+    # nothing to read on into: the paragraph ends, or the next sentence lacks it too
+    year = understand("萱镇是哪一年建镇的？", [], wording(town), 1000)
+    for i in (first, last):
+        lacking = decide(year, evidence(town, i), confidence=0.9, threshold=0.5)
+        assert lacking.reason is Reason.NO_YEAR
+        assert read_on(town, year, i, lacking, 0.5) == (lacking, None)
 
 
 def test_the_answer_takes_in_the_sentence_before_only_when_the_model_says_so(snapshot):
