@@ -335,6 +335,13 @@ def test_the_ranker_sees_each_candidate_against_the_others():
     assert ranker_inputs(x[:0]).shape == (0, wide.shape[1])
 
 
+def _snapshot_of(folder, text: str):
+    """The snapshot of one small document with this text, written under folder."""
+    path = folder / "doc.md"
+    path.write_text(text, encoding="utf-8")
+    return build_snapshot(chunk_document(load_document(path, "docs/doc.md")), {})
+
+
 def _composed(snapshot, question: str, best: int, through=None, **thresholds):
     """The answer composed with sentence `best` ranked first (reading on into `through`), by
     the shipped model with the neighbouring-sentence thresholds replaced."""
@@ -368,13 +375,11 @@ def test_the_answer_goes_on_into_the_next_sentence_only_when_the_model_says_so(s
 def test_what_the_best_sentence_lacks_is_read_on_into_the_next(tmp_path):
     from bot.pipeline import evidence, read_on
 
-    path = tmp_path / "town.md"
-    path.write_text(
+    town = _snapshot_of(
+        tmp_path,
         "# 萱镇\n\n萱镇位于青川县北部的河谷，是一座古镇。全镇面积约36平方公里，户籍人口2.1万人。"
         "\n\n萱镇以茶叶闻名。\n",
-        encoding="utf-8",
     )
-    town = build_snapshot(chunk_document(load_document(path, "docs/town.md")), {})
     first = next(i for i, c in enumerate(town.chunks) if "古镇" in c.text)
     last = next(i for i, c in enumerate(town.chunks) if "茶叶" in c.text)
     area = understand("萱镇的面积有多大？", [], wording(town), 1000)
@@ -406,12 +411,10 @@ def test_the_answer_takes_in_the_sentence_before_only_when_the_model_says_so(sna
 
 
 def test_each_side_is_taken_in_when_its_own_model_says_so(tmp_path):
-    path = tmp_path / "town.md"
-    path.write_text(
+    town = _snapshot_of(
+        tmp_path,
         "# 青川县\n\n青川县位于四川省北部。2019年全县常住人口19.6万人。全县森林覆盖率达到74.3%。\n",
-        encoding="utf-8",
     )
-    town = build_snapshot(chunk_document(load_document(path, "docs/town.md")), {})
     middle = next(i for i, c in enumerate(town.chunks) if "19.6万" in c.text)
     before, after = town.neighbours(middle)
     both = _composed(town, "青川县的人口是多少？", middle, extend_at=0.0, back_at=0.0)
@@ -429,13 +432,11 @@ def test_a_middling_sentence_is_cut_short_only_when_the_shortening_model_is_sure
     from bot.rank import Model, default_model
     from bot.trim import SHORT_ANSWER_CHARS, SHORTEN_FEATURES
 
-    path = tmp_path / "town.md"
     long = (
         "青川县位于四川省北部，地处川甘陕三省交界处，东邻陕西省宁强县，北接甘肃省文县，"
         "2019年全县常住人口19.6万人，森林覆盖率达到74.3%。"
     )
-    path.write_text(f"# 青川县\n\n{long}\n", encoding="utf-8")
-    town = build_snapshot(chunk_document(load_document(path, "docs/town.md")), {})
+    town = _snapshot_of(tmp_path, f"# 青川县\n\n{long}\n")
     best = next(i for i, c in enumerate(town.chunks) if "19.6万" in c.text)
     assert len(town.chunks[best].text) > SHORT_ANSWER_CHARS
     sure = np.zeros(len(SHORTEN_FEATURES), dtype=np.float32)
@@ -448,12 +449,11 @@ def test_a_middling_sentence_is_cut_short_only_when_the_shortening_model_is_sure
     assert "19.6万人" in quote and len(quote) <= SHORT_ANSWER_CHARS + 1 and quote in long
     # a run that would drop a year the question asks and the sentence holds is never taken
     both = "青川县2015年和2019年森林覆盖率各是多少？"
-    path.write_text(
+    town = _snapshot_of(
+        tmp_path,
         "# 青川县\n\n2015年全县森林覆盖率为70.1%，地处川甘陕三省交界处，东邻陕西省宁强县，"
         "北接甘肃省文县，西连九寨沟县，南与剑阁县相邻，2019年全县森林覆盖率达到74.3%。\n",
-        encoding="utf-8",
     )
-    town = build_snapshot(chunk_document(load_document(path, "docs/town.md")), {})
     best = next(i for i, c in enumerate(town.chunks) if "74.3%" in c.text)
     kept = _composed(town, both, best, extend_at=1.01, back_at=1.01, shorten=sure, shorten_at=0.5)
     assert "70.1%" in kept.answer and "74.3%" in kept.answer
@@ -726,13 +726,11 @@ def test_a_sentence_defining_the_asked_term_leads(tmp_path):
 
     from bot.pipeline import _defining_first
 
-    path = tmp_path / "muer.md"
-    path.write_text(
+    small = _snapshot_of(
+        tmp_path,
         "# 木耳\n\n木耳的产量逐年增加，青川县是产地之一。木耳（学名：Auricularia）是一种食用菌，"
         "生长在朽木上。\n",
-        encoding="utf-8",
     )
-    small = build_snapshot(chunk_document(load_document(path, "docs/muer.md")), {})
     defining = next(i for i, text in enumerate(small.norm) if "食用菌" in text)
     cands = SimpleNamespace(index=list(range(len(small.chunks))))
     order = np.array([k for k in range(len(cands.index)) if k != defining] + [defining])
